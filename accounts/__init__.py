@@ -1,0 +1,1 @@
+"""Users, roles, teams, MFA, sign-in, API keys and workforce compliance."""

@@ -1,0 +1,1 @@
+"""REST API defaults shared by every app: errors, pagination, permissions."""

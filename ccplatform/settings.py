@@ -1,0 +1,338 @@
+"""The one settings module, driven by environment variables (see README "Configuration").
+
+Secure by default: unless CCPLATFORM_ENV=development, the platform runs with production
+settings and refuses to start without a strong SECRET_KEY, a DATABASE_URL and a broker.
+A `.env` file beside manage.py (written by `make run`) is read first; variables already set
+in the environment win. Configuration errors stop the process with one line naming the
+variable (ccplatform.config.fail).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+import django_stubs_ext
+from django.utils.csp import CSP
+
+from ccplatform.config import ConfigurationError, Env, check_secret_key, fail, read_dotenv
+from ccplatform.logging import build_logging_config
+
+django_stubs_ext.monkeypatch()
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = Env()
+try:
+    if env.flag("CCPLATFORM_READ_DOTENV", True):
+        read_dotenv(BASE_DIR / ".env")
+
+    ENVIRONMENT = env.choice("CCPLATFORM_ENV", ("production", "development"), "production")
+    PRODUCTION = ENVIRONMENT == "production"
+    DEBUG = False if PRODUCTION else env.flag("DEBUG", False)
+
+    if PRODUCTION:
+        SECRET_KEY = check_secret_key("SECRET_KEY", env.secret("SECRET_KEY"))
+    else:
+        SECRET_KEY = env.secret("SECRET_KEY") or "development-only-" + "x" * 50
+
+    ALLOWED_HOSTS = env.items("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost"])
+    if PRODUCTION and not ALLOWED_HOSTS:
+        raise ConfigurationError("ALLOWED_HOSTS is required in production (comma-separated)")
+    CSRF_TRUSTED_ORIGINS = env.items("CSRF_TRUSTED_ORIGINS")
+
+    _database_url = env.secret("DATABASE_URL")
+    if not _database_url:
+        if PRODUCTION:
+            raise ConfigurationError("DATABASE_URL (or DATABASE_URL_FILE) is required")
+        _database_url = f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
+        VAR_DIR.mkdir(exist_ok=True)
+    try:
+        _database = dj_database_url.parse(
+            _database_url,
+            conn_max_age=env.integer("DB_CONN_MAX_AGE", 600, minimum=0),
+            conn_health_checks=True,
+        )
+    except ValueError as error:
+        raise ConfigurationError(f"DATABASE_URL is not a database URL ({error})") from None
+    if not _database.get("ENGINE"):
+        raise ConfigurationError("DATABASE_URL has an unsupported scheme")
+    if _database["ENGINE"] == "django.db.backends.sqlite3" and _database["NAME"] != ":memory:":
+        # sqlite:///var/db.sqlite3 is relative to the checkout, not to the current directory.
+        _database["NAME"] = str(BASE_DIR / _database["NAME"])
+
+    REDIS_URL = env.secret("REDIS_URL")
+    CELERY_BROKER_URL = env.secret("CELERY_BROKER_URL") or REDIS_URL
+    if PRODUCTION and not CELERY_BROKER_URL:
+        raise ConfigurationError("REDIS_URL (or CELERY_BROKER_URL) is required in production")
+
+    LOG_LEVEL = env.choice("LOG_LEVEL", ("debug", "info", "warning", "error"), "info").upper()
+    LOG_FORMAT = env.choice("LOG_FORMAT", ("json", "console"), "json")
+    SECURE_SSL_REDIRECT = PRODUCTION and env.flag("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_PRELOAD = env.flag("SECURE_HSTS_PRELOAD", True)
+    _proxy_header = env.optional("SECURE_PROXY_SSL_HEADER")
+    API_THROTTLE_ANON = env.text("API_THROTTLE_ANON", "60/minute")
+    API_THROTTLE_USER = env.text("API_THROTTLE_USER", "600/minute")
+    HEARTBEAT_SECONDS = env.integer("CELERY_HEARTBEAT_SECONDS", 60, minimum=1)
+    DATA_UPLOAD_MAX_MEMORY_SIZE = env.integer("MAX_REQUEST_BYTES", 1_048_576, minimum=1024)
+    TRUSTED_PROXY_COUNT = env.integer("TRUSTED_PROXY_COUNT", 0, minimum=0)
+except ConfigurationError as _error:
+    fail(_error)
+
+# --- Applications --------------------------------------------------------------------------
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_htmx",
+    "django_structlog",
+    "ccplatform",
+    "audit",
+    "accounts",
+    "customers",
+    "retention",
+    "incidents",
+]
+
+MIDDLEWARE = [
+    "ccplatform.middleware.RequestContextMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "django_structlog.middlewares.RequestMiddleware",
+    "ccplatform.middleware.NoStoreMiddleware",
+]
+
+ROOT_URLCONF = "ccplatform.urls"
+WSGI_APPLICATION = "ccplatform.wsgi.application"
+AUTH_USER_MODEL = "accounts.User"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "ccplatform" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Data ----------------------------------------------------------------------------------
+
+DATABASES: dict[str, Any] = {"default": _database}
+if _database["ENGINE"] == "django.db.backends.sqlite3":
+    # Web, worker and beat share one file: WAL lets readers run beside the writer, and
+    # IMMEDIATE transactions take the write lock up front instead of failing mid-way.
+    _database["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    # Tests share the database with the processes they start (worker, gunicorn).
+    _database["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "ccplatform",
+        }
+    }
+else:
+    # Shared by every process of the embedded default (throttles must be shared).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+
+# --- Security ------------------------------------------------------------------------------
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",  # Argon2id
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 15},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+SECURE_HSTS_SECONDS = 31_536_000 if PRODUCTION else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Load balancers probe over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+if _proxy_header:
+    SECURE_PROXY_SSL_HEADER = (_proxy_header, "https")
+X_FRAME_OPTIONS = "DENY"
+
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+# The __Host- prefix pins cookies to this exact host over HTTPS; browsers reject it on http.
+SESSION_COOKIE_NAME = "__Host-sessionid" if PRODUCTION else "sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken" if PRODUCTION else "csrftoken"
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Strict"
+SESSION_COOKIE_AGE = 12 * 60 * 60
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+
+# --- Internationalisation and time (invariant 9: UTC, aware) -------------------------------
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files --------------------------------------------------------------------------
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+
+# --- API -----------------------------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "ccplatform.api.pagination.StandardPagination",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {"anon": API_THROTTLE_ANON, "user": API_THROTTLE_USER},
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "EXCEPTION_HANDLER": "ccplatform.api.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ccplatform API",
+    "DESCRIPTION": (
+        "Customer records, audit and compliance workflows for contact centers. "
+        "Every endpoint is permission-scoped; errors share one body: "
+        "{error: {code, message, fields?}, request_id}."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+}
+
+# --- Celery (ccplatform/celery.py reads the CELERY_ namespace) -----------------------------
+
+if CELERY_BROKER_URL:
+    CELERY_RESULT_BACKEND = REDIS_URL or None
+else:
+    # The embedded default's broker needs no server: messages are files under var/broker.
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(VAR_DIR / "broker" / "queue"),
+        "data_folder_out": str(VAR_DIR / "broker" / "queue"),
+        "processed_folder": str(VAR_DIR / "broker" / "processed"),
+        "store_processed": False,
+    }
+    CELERY_RESULT_BACKEND = f"file://{VAR_DIR / 'celery-results'}"
+    for _folder in ("broker/queue", "broker/processed", "celery-results"):
+        (VAR_DIR / _folder).mkdir(parents=True, exist_ok=True)
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_HEARTBEAT_SECONDS = HEARTBEAT_SECONDS
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+
+# --- Logging (JSON lines, request id on every line, personal values scrubbed) --------------
+
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = True
+# RequestContextMiddleware has already validated (or replaced) the incoming X-Request-ID.
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
+LOGGING = build_logging_config(level=LOG_LEVEL, json_output=LOG_FORMAT == "json")
+
+# --- Misc ----------------------------------------------------------------------------------
+
+try:
+    _email_host = env.optional("EMAIL_HOST")
+    MAILERS: dict[str, Any] = {
+        "default": (
+            {
+                "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "OPTIONS": {
+                    "host": _email_host,
+                    "port": env.integer("EMAIL_PORT", 587, minimum=1),
+                    "username": env.optional("EMAIL_HOST_USER") or "",
+                    "password": env.secret("EMAIL_HOST_PASSWORD") or "",
+                    "use_tls": env.flag("EMAIL_USE_TLS", True),
+                },
+            }
+            if _email_host
+            # Without a mail server, notifications are written to the process output.
+            else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+        )
+    }
+except ConfigurationError as _error:
+    fail(_error)
+DEFAULT_FROM_EMAIL = env.optional("DEFAULT_FROM_EMAIL") or "ccplatform@localhost"
+# Keep the allowance small: the API accepts JSON documents, not uploads.
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+CCPLATFORM_VERSION = "0.1.0"

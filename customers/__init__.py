@@ -1,0 +1,1 @@
+"""Customer records with encrypted fields, need-to-know access, interactions and notes."""

@@ -1,0 +1,1 @@
+"""The breach-incident workflow and its regulatory clocks."""

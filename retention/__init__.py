@@ -1,0 +1,1 @@
+"""Retention policies, legal holds, scheduled disposal and data-subject requests."""

@@ -1,0 +1,53 @@
+"""Invariant: the audit table is append-only in the database itself, not only in Python."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from audit.models import AuditEvent
+from audit.services import audit_record
+from ccplatform.context import Actor
+
+
+@pytest.fixture
+def event() -> AuditEvent:
+    return audit_record(actor=Actor.system("test"), action="platform.tested")
+
+
+def _raw(sql: str, params: list[str | int] | None = None) -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params or [])
+
+
+@pytest.mark.django_db
+def test_raw_update_is_refused(event: AuditEvent) -> None:
+    with pytest.raises(DatabaseError, match="append-only"):
+        _raw("UPDATE audit_auditevent SET action = %s WHERE id = %s", ["platform.edited", event.pk])
+    event.refresh_from_db()
+    assert event.action == "platform.tested"
+
+
+@pytest.mark.django_db
+def test_raw_delete_is_refused(event: AuditEvent) -> None:
+    with pytest.raises(DatabaseError, match="append-only"):
+        _raw("DELETE FROM audit_auditevent WHERE id = %s", [event.pk])
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+@pytest.mark.django_db
+def test_orm_queryset_update_and_delete_are_refused(event: AuditEvent) -> None:
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).update(reason="rewritten")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditEvent.objects.all().delete()
+    assert AuditEvent.objects.get(pk=event.pk).reason == ""
+
+
+@pytest.mark.django_db
+def test_truncate_is_refused_on_postgresql(event: AuditEvent) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("TRUNCATE exists only on PostgreSQL (SQLite's DELETE is refused above)")
+    with pytest.raises(DatabaseError, match="append-only"):
+        _raw("TRUNCATE audit_auditevent")
+    assert AuditEvent.objects.filter(pk=event.pk).exists()

@@ -1,0 +1,39 @@
+"""Settings for the test run: ccplatform.settings with a test environment.
+
+The suite never reads the developer's `.env`; it runs in development mode with a fixed test
+secret, against DATABASE_URL / REDIS_URL when they are set (CI: PostgreSQL and Redis) and
+against the embedded default otherwise, with its own broker and cache folders so a running
+`make run` instance is not disturbed.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ["CCPLATFORM_READ_DOTENV"] = "0"
+os.environ.setdefault("CCPLATFORM_ENV", "development")
+os.environ.setdefault("SECRET_KEY", "test-secret-key-for-the-test-suite-only-0123456789abcdefghij")
+
+from ccplatform.settings import *  # noqa: F403
+from ccplatform.settings import CELERY_BROKER_URL, VAR_DIR
+
+TEST_VAR_DIR = VAR_DIR / "test"
+if CELERY_BROKER_URL == "filesystem://":
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(TEST_VAR_DIR / "broker" / "queue"),
+        "data_folder_out": str(TEST_VAR_DIR / "broker" / "queue"),
+        "processed_folder": str(TEST_VAR_DIR / "broker" / "processed"),
+        "store_processed": False,
+    }
+    CELERY_RESULT_BACKEND = f"file://{TEST_VAR_DIR / 'celery-results'}"
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(TEST_VAR_DIR / "cache"),
+        }
+    }
+    for _folder in ("broker/queue", "broker/processed", "celery-results", "cache"):
+        (TEST_VAR_DIR / _folder).mkdir(parents=True, exist_ok=True)
+CELERY_BEAT_SCHEDULE_FILENAME = str(TEST_VAR_DIR / "celerybeat-schedule")
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
