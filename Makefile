@@ -38,7 +38,7 @@ test: $(VENV)/.dev-installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy .
-	$(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=tests.settings $(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m bandit -q -c pyproject.toml -r . --severity-level medium
 	scripts/audit-dependencies.sh $(PY)
 	$(PY) -m pytest --cov --cov-report=term $(PYTEST_ARGS)

@@ -1,0 +1,46 @@
+"""The audit admin shows events and offers no way to add, change or delete one."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import User
+from audit.models import AuditEvent
+from audit.services import audit_record
+from ccplatform.context import Actor
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client: Client) -> Client:
+    user = User.objects.create(username="root.admin", is_staff=True, is_superuser=True)
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def event() -> AuditEvent:
+    return audit_record(actor=Actor.system("test"), action="platform.tested")
+
+
+def test_changelist_and_detail_are_readable(admin_client: Client, event: AuditEvent) -> None:
+    listing = admin_client.get(reverse("admin:audit_auditevent_changelist"))
+    assert listing.status_code == 200
+    assert "platform.tested" in listing.content.decode()
+    detail = admin_client.get(reverse("admin:audit_auditevent_change", args=[event.pk]))
+    assert detail.status_code == 200
+    assert b'name="_save"' not in detail.content
+
+
+def test_add_change_and_delete_are_forbidden(admin_client: Client, event: AuditEvent) -> None:
+    assert admin_client.get(reverse("admin:audit_auditevent_add")).status_code == 403
+    change_url = reverse("admin:audit_auditevent_change", args=[event.pk])
+    response = admin_client.post(change_url, {"action": "platform.rewritten", "outcome": "denied"})
+    assert response.status_code == 403
+    delete_url = reverse("admin:audit_auditevent_delete", args=[event.pk])
+    assert admin_client.post(delete_url, {"post": "yes"}).status_code == 403
+    event.refresh_from_db()
+    assert event.action == "platform.tested"
