@@ -48,10 +48,15 @@ def test_event_outside_a_request_has_no_request_fields() -> None:
     assert (event.actor_kind, event.target_type, event.target_id) == ("system", "run", "7")
 
 
-def test_event_rolls_back_with_the_callers_transaction() -> None:
-    with pytest.raises(RuntimeError), transaction.atomic():
+def _audited_action_that_fails() -> None:
+    with transaction.atomic():
         audit_record(actor=Actor.system("test"), action="platform.tested")
         raise RuntimeError("the action failed after auditing")
+
+
+def test_event_rolls_back_with_the_callers_transaction() -> None:
+    with pytest.raises(RuntimeError):
+        _audited_action_that_fails()
     assert not AuditEvent.objects.exists()
 
 
