@@ -294,9 +294,11 @@ else:
         "data_folder_out": str(VAR_DIR / "broker" / "queue"),
         "processed_folder": str(VAR_DIR / "broker" / "processed"),
         "store_processed": False,
+        # Celery's broadcast (control) messages; the default is a folder in the cwd.
+        "control_folder": str(VAR_DIR / "broker" / "control"),
     }
     CELERY_RESULT_BACKEND = f"file://{VAR_DIR / 'celery-results'}"
-    for _folder in ("broker/queue", "broker/processed", "celery-results"):
+    for _folder in ("broker/queue", "broker/processed", "broker/control", "celery-results"):
         (VAR_DIR / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_HEARTBEAT_SECONDS = HEARTBEAT_SECONDS

@@ -24,6 +24,8 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_out": str(TEST_VAR_DIR / "broker" / "queue"),
         "processed_folder": str(TEST_VAR_DIR / "broker" / "processed"),
         "store_processed": False,
+        # Celery's broadcast (control) messages; the default is a folder in the cwd.
+        "control_folder": str(TEST_VAR_DIR / "broker" / "control"),
     }
     CELERY_RESULT_BACKEND = f"file://{TEST_VAR_DIR / 'celery-results'}"
     CACHES = {
@@ -32,7 +34,13 @@ if CELERY_BROKER_URL == "filesystem://":
             "LOCATION": str(TEST_VAR_DIR / "cache"),
         }
     }
-    for _folder in ("broker/queue", "broker/processed", "celery-results", "cache"):
+    for _folder in (
+        "broker/queue",
+        "broker/processed",
+        "broker/control",
+        "celery-results",
+        "cache",
+    ):
         (TEST_VAR_DIR / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_BEAT_SCHEDULE_FILENAME = str(TEST_VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = True
