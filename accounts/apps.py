@@ -1,8 +1,21 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Accounts and access"
+
+    def ready(self) -> None:
+        # Roles are defined in code; migrate is when permissions exist, so sync then.
+        post_migrate.connect(_sync_roles_after_migrate, sender=self)
+
+
+def _sync_roles_after_migrate(**kwargs: Any) -> None:
+    from accounts.roles import sync_roles  # noqa: PLC0415 - models are ready only now
+
+    sync_roles()

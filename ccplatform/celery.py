@@ -12,6 +12,7 @@ from logging.config import dictConfig
 from typing import Any
 
 from celery import Celery
+from celery.schedules import crontab
 from celery.signals import setup_logging
 from django.conf import settings
 
@@ -42,6 +43,10 @@ def _define_schedule(sender: Celery, **_: Any) -> None:
         "platform-heartbeat": {
             "task": "ccplatform.tasks.heartbeat",
             "schedule": timedelta(seconds=settings.CELERY_HEARTBEAT_SECONDS),
+        },
+        "accounts-disable-dormant": {
+            "task": "accounts.tasks.disable_dormant_accounts",
+            "schedule": crontab(hour=3, minute=15),
         },
     }
 

@@ -78,13 +78,21 @@ try:
     HEARTBEAT_SECONDS = env.integer("CELERY_HEARTBEAT_SECONDS", 60, minimum=1)
     DATA_UPLOAD_MAX_MEMORY_SIZE = env.integer("MAX_REQUEST_BYTES", 1_048_576, minimum=1024)
     TRUSTED_PROXY_COUNT = env.integer("TRUSTED_PROXY_COUNT", 0, minimum=0)
+    API_THROTTLE_KEY = env.text("API_THROTTLE_KEY", "1200/minute")
+    SESSION_IDLE_MINUTES = env.integer("SESSION_IDLE_MINUTES", 15, minimum=1)
+    SESSION_ABSOLUTE_HOURS = env.integer("SESSION_ABSOLUTE_HOURS", 12, minimum=1)
+    LOCKOUT_THRESHOLD = env.integer("LOCKOUT_THRESHOLD", 10, minimum=1)
+    LOCKOUT_MINUTES = env.integer("LOCKOUT_MINUTES", 30, minimum=1)
+    SIGNIN_IP_LIMIT = env.integer("SIGNIN_IP_LIMIT", 30, minimum=1)
+    SIGNIN_IP_WINDOW_SECONDS = env.integer("SIGNIN_IP_WINDOW_SECONDS", 900, minimum=1)
+    DORMANT_DAYS = env.integer("DORMANT_DAYS", 90, minimum=1)
 except ConfigurationError as _error:
     fail(_error)
 
 # --- Applications --------------------------------------------------------------------------
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.admin_apps.PlatformAdminConfig",  # the admin, behind the second factor
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -96,6 +104,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "django_structlog",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "rest_framework_api_key",
     "ccplatform",
     "audit",
     "accounts",
@@ -112,6 +123,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.SessionPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -135,6 +148,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "accounts.context_processors.session_policy",
             ],
         },
     },
@@ -186,6 +200,8 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.validators.MaximumLengthValidator", "OPTIONS": {"max_length": 128}},
+    {"NAME": "accounts.validators.PasswordHistoryValidator", "OPTIONS": {"remember": 4}},
 ]
 
 SECURE_HSTS_SECONDS = 31_536_000 if PRODUCTION else 0
@@ -208,8 +224,17 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Strict"
-SESSION_COOKIE_AGE = 12 * 60 * 60
+# Sessions live in the database (accounts.UserSession) so people can list and end them.
+SESSION_ENGINE = "accounts.sessions"
+# Idle timeout: each request renews the session for SESSION_COOKIE_AGE seconds.
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Absolute lifetime from sign-in, enforced by accounts.middleware.SessionPolicyMiddleware.
+SESSION_ABSOLUTE_SECONDS = SESSION_ABSOLUTE_HOURS * 3600
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "/"
+OTP_TOTP_ISSUER = "ccplatform"
 
 SECURE_CSP = {
     "default-src": [CSP.SELF],
@@ -251,7 +276,8 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        "accounts.authentication.ApiKeyAuthentication",
+        "accounts.authentication.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
@@ -259,9 +285,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "ccplatform.api.pagination.StandardPagination",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "accounts.throttling.PersonRateThrottle",
+        "accounts.throttling.ApiKeyRateThrottle",
     ],
-    "DEFAULT_THROTTLE_RATES": {"anon": API_THROTTLE_ANON, "user": API_THROTTLE_USER},
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": API_THROTTLE_ANON,
+        "user": API_THROTTLE_USER,
+        "api_key": API_THROTTLE_KEY,
+    },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "ccplatform.api.errors.api_exception_handler",

@@ -10,7 +10,9 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import TransactionTestCase
 
+from accounts.models import Role, Team, User
 from audit.triggers import install_append_only, remove_append_only
+from tests.personas import Integrator, make_integrator, make_person
 
 
 @contextmanager
@@ -56,3 +58,46 @@ def _clear_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+# --- Personas (tests/personas.py makes them through the real services) --------------------
+
+
+@pytest.fixture
+def team_a(db: None) -> Team:
+    return Team.objects.create(name="Team A")
+
+
+@pytest.fixture
+def team_b(db: None) -> Team:
+    return Team.objects.create(name="Team B")
+
+
+@pytest.fixture
+def agent(team_a: Team) -> User:
+    return make_person("agent.ann", Role.AGENT, team_a)
+
+
+@pytest.fixture
+def other_agent(team_b: Team) -> User:
+    return make_person("agent.bob", Role.AGENT, team_b)
+
+
+@pytest.fixture
+def supervisor(team_a: Team) -> User:
+    return make_person("super.sue", Role.SUPERVISOR, team_a)
+
+
+@pytest.fixture
+def compliance_officer(db: None) -> User:
+    return make_person("comply.carl", Role.COMPLIANCE_OFFICER)
+
+
+@pytest.fixture
+def security_admin(db: None) -> User:
+    return make_person("sec.sam", Role.SECURITY_ADMIN)
+
+
+@pytest.fixture
+def integrator(db: None) -> Integrator:
+    return make_integrator()

@@ -10,15 +10,14 @@ from accounts.models import User
 from audit.models import AuditEvent
 from audit.services import audit_record
 from ccplatform.context import Actor
+from tests.personas import login_verified
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_client(client: Client) -> Client:
-    user = User.objects.create(username="root.admin", is_staff=True, is_superuser=True)
-    client.force_login(user)
-    return client
+def admin_client(client: Client, compliance_officer: User) -> Client:
+    return login_verified(client, compliance_officer)
 
 
 @pytest.fixture
@@ -44,3 +43,18 @@ def test_add_change_and_delete_are_forbidden(admin_client: Client, event: AuditE
     assert admin_client.post(delete_url, {"post": "yes"}).status_code == 403
     event.refresh_from_db()
     assert event.action == "platform.tested"
+
+
+def test_staff_without_a_verified_factor_is_sent_to_sign_in(
+    client: Client, compliance_officer: User, event: AuditEvent
+) -> None:
+    client.force_login(compliance_officer)  # password only: no verified second factor
+    response = client.get(reverse("admin:audit_auditevent_changelist"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_agents_cannot_open_the_audit_admin(client: Client, agent: User, event: AuditEvent) -> None:
+    response = login_verified(client, agent).get(reverse("admin:audit_auditevent_changelist"))
+    assert response.status_code == 302  # not staff: the admin sends them to sign in
+    assert "platform.tested" not in response.content.decode()

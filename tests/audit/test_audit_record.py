@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_event_records_actor_action_target_and_request_context() -> None:
-    user = User.objects.create(username="target.user")
+    user = User.objects.create(username="target.user", role="agent")
     info = RequestInfo(request_id="req-12345678", ip="203.0.113.7", user_agent="pytest-agent")
     with request_context(info):
         event = audit_record(

@@ -1,0 +1,92 @@
+"""Integrator API keys: created for service accounts only, shown once, revocable, audited."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import ServiceAPIKey, User
+from accounts.models.api_keys import Scope
+from audit.models import Outcome
+from audit.services import AuditTarget, audit_record
+from ccplatform.context import Actor
+from ccplatform.errors import ServiceError
+
+
+@transaction.atomic
+def api_key_create(
+    *,
+    actor: Actor,
+    user: User,
+    name: str,
+    scopes: Iterable[str],
+    expires_at: datetime | None,
+) -> tuple[ServiceAPIKey, str]:
+    """Create a key for a service account; the plaintext key is returned once, never stored."""
+    if not user.is_service_account:
+        raise ServiceError(
+            "API keys belong to service accounts (role integrator), never to people.",
+            fields={"user": ["Not a service account."]},
+        )
+    if not user.is_active:
+        raise ServiceError("The service account is disabled.", fields={"user": ["Disabled."]})
+    wanted = sorted(set(scopes))
+    unknown = [scope for scope in wanted if scope not in Scope.values]
+    if not wanted or unknown:
+        raise ServiceError(
+            "Give at least one known scope.",
+            fields={"scopes": [f"Choose from {', '.join(Scope.values)}."]},
+        )
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ServiceError("The expiry must be in the future.", fields={"expires_at": ["In the past."]})
+    if not name.strip():
+        raise ServiceError("A name is required.", fields={"name": ["This field is required."]})
+    key, plaintext = ServiceAPIKey.objects.create_key(
+        user=user, name=name.strip()[:50], scopes=wanted, expiry_date=expires_at
+    )
+    audit_record(
+        actor=actor,
+        action="api_key.created",
+        target=key,
+        details={
+            "prefix": key.prefix,
+            "service_account": str(user.pk),
+            "scopes": wanted,
+            "expires_at": expires_at.isoformat() if expires_at else None,
+        },
+    )
+    return key, plaintext
+
+
+@transaction.atomic
+def api_key_revoke(*, actor: Actor, key: ServiceAPIKey, reason: str) -> ServiceAPIKey:
+    """Revoke a key for good (the library cannot un-revoke)."""
+    if not reason.strip():
+        raise ServiceError("A reason is required.", fields={"reason": ["This field is required."]})
+    if key.revoked:
+        return key
+    key.revoked = True
+    key.save(update_fields=["revoked"])
+    audit_record(
+        actor=actor,
+        action="api_key.revoked",
+        target=key,
+        reason=reason.strip(),
+        details={"prefix": key.prefix},
+    )
+    return key
+
+
+@transaction.atomic
+def api_key_use_denied(*, prefix: str, why: str) -> None:
+    """Record a refused key (unknown, revoked, expired, wrong scope, in the query string)."""
+    audit_record(
+        actor=Actor.api_key(prefix or "unknown"),
+        action="api_key.denied",
+        target=AuditTarget("accounts.serviceapikey", prefix or "unknown"),
+        outcome=Outcome.DENIED,
+        details={"why": why},
+    )

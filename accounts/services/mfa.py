@@ -1,0 +1,114 @@
+"""Second factors: authenticator-app enrolment, recovery codes, resets."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import RecoveryCode, RecoveryCodeDevice, User, UserSession
+from accounts.models.security import hash_recovery_code
+from accounts.notifications import notify_security_change
+from audit.services import audit_record
+from ccplatform.context import Actor
+from ccplatform.errors import ServiceError
+
+RECOVERY_CODE_COUNT = 10
+_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: codes are read aloud and typed
+
+
+def _new_recovery_code() -> str:
+    raw = "".join(secrets.choice(_ALPHABET) for _ in range(10))
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+def confirmed_totp_device(user: User) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def _replace_recovery_codes(user: User) -> list[str]:
+    device, _ = RecoveryCodeDevice.objects.get_or_create(
+        user=user, defaults={"name": "Recovery codes", "confirmed": True}
+    )
+    device.codes.all().delete()
+    codes = [_new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
+    RecoveryCode.objects.bulk_create(
+        RecoveryCode(device=device, code_hash=hash_recovery_code(code)) for code in codes
+    )
+    return codes
+
+
+@transaction.atomic
+def mfa_enrolment_device(*, user: User) -> TOTPDevice:
+    """The unconfirmed authenticator device a user is setting up (made on first call)."""
+    if confirmed_totp_device(user) is not None:
+        raise ServiceError("A second factor is already set up for this account.")
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+        audit_record(
+            actor=Actor.user(user.pk),
+            action="mfa.enrolment_started",
+            target=user,
+            details={"device": "totp"},
+        )
+    return device
+
+
+@transaction.atomic
+def mfa_enrolment_confirm(*, user: User, code: str) -> list[str] | None:
+    """Confirm the authenticator with a valid code; return the new recovery codes, or None.
+
+    A wrong code is not recorded here: the sign-in flow counts it as a failed attempt.
+    """
+    device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
+    if device is None:
+        raise ServiceError("There is no authenticator being set up; start again.")
+    if not device.verify_token(code.strip()):
+        return None
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    codes = _replace_recovery_codes(user)
+    audit_record(
+        actor=Actor.user(user.pk),
+        action="mfa.enrolled",
+        target=user,
+        details={"device": "totp", "recovery_codes": len(codes)},
+    )
+    notify_security_change(user, "mfa.enrolled")
+    return codes
+
+
+@transaction.atomic
+def mfa_recovery_codes_regenerate(*, user: User) -> list[str]:
+    """New recovery codes for a signed-in user; the old ones stop working."""
+    if confirmed_totp_device(user) is None:
+        raise ServiceError("Set up an authenticator app first.")
+    codes = _replace_recovery_codes(user)
+    audit_record(
+        actor=Actor.user(user.pk),
+        action="mfa.recovery_codes_regenerated",
+        target=user,
+        details={"recovery_codes": len(codes)},
+    )
+    notify_security_change(user, "mfa.recovery_codes_regenerated")
+    return codes
+
+
+@transaction.atomic
+def mfa_reset(*, actor: Actor, user: User, reason: str) -> None:
+    """Remove a user's factors (lost phone); they enrol again at their next sign-in."""
+    if not reason.strip():
+        raise ServiceError("A reason is required.", fields={"reason": ["This field is required."]})
+    totp, _ = TOTPDevice.objects.filter(user=user).delete()
+    RecoveryCodeDevice.objects.filter(user=user).delete()
+    sessions, _ = UserSession.objects.filter(user=user).delete()
+    audit_record(
+        actor=actor,
+        action="mfa.reset",
+        target=user,
+        reason=reason.strip(),
+        details={"devices_removed": totp, "sessions_ended": sessions},
+    )
+    notify_security_change(user, "mfa.reset")

@@ -1,0 +1,83 @@
+"""Password changes and resets: validated, remembered for reuse checks, audited, notified."""
+
+from __future__ import annotations
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import PasswordHistory, User, UserSession
+from accounts.notifications import notify_security_change
+from audit.services import audit_record
+from ccplatform.context import Actor
+from ccplatform.errors import ServiceError
+
+HISTORY_KEPT = 4
+
+
+def password_record(user: User) -> None:
+    """Remember the user's current hash and forget all but the last few."""
+    PasswordHistory.objects.create(user=user, password=user.password)
+    stale = user.password_history.values_list("pk", flat=True)[HISTORY_KEPT:]
+    PasswordHistory.objects.filter(pk__in=list(stale)).delete()
+
+
+def _set_password(user: User, new_password: str) -> None:
+    try:
+        validate_password(new_password, user)
+    except ValidationError as error:
+        raise ServiceError(
+            "The new password is not acceptable.", fields={"new_password": error.messages}
+        ) from None
+    user.set_password(new_password)
+    user.password_changed_at = timezone.now()
+    user.save(update_fields=["password", "password_changed_at"])
+    password_record(user)
+
+
+@transaction.atomic
+def password_change(
+    *, user: User, current_password: str, new_password: str, keep_session_key: str | None
+) -> int:
+    """Change a password (the caller has checked a fresh second factor); end other sessions.
+
+    Returns how many other sessions were ended.
+    """
+    if not user.check_password(current_password):
+        raise ServiceError(
+            "The current password is wrong.",
+            fields={"current_password": ["The current password is wrong."]},
+        )
+    _set_password(user, new_password)
+    others = UserSession.objects.filter(user=user).exclude(session_key=keep_session_key or "")
+    ended, _ = others.delete()
+    audit_record(
+        actor=Actor.user(user.pk),
+        action="password.changed",
+        target=user,
+        details={"other_sessions_ended": ended},
+    )
+    notify_security_change(user, "password.changed")
+    return ended
+
+
+@transaction.atomic
+def password_reset_complete(*, user: User, new_password: str) -> None:
+    """Set a password through a reset link; every session ends, sign-in needs both factors."""
+    _set_password(user, new_password)
+    ended, _ = UserSession.objects.filter(user=user).delete()
+    audit_record(
+        actor=Actor.user(user.pk),
+        action="password.reset_completed",
+        target=user,
+        details={"sessions_ended": ended},
+    )
+    notify_security_change(user, "password.reset")
+
+
+@transaction.atomic
+def password_reset_request(*, user: User | None) -> None:
+    """Record a reset request (for a known user only; the page says the same either way)."""
+    if user is not None:
+        audit_record(actor=Actor.user(user.pk), action="password.reset_requested", target=user)

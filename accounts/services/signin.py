@@ -1,0 +1,167 @@
+"""The two sign-in steps, the shared failure counter and the lockout.
+
+Password and second-factor failures count together: LOCKOUT_THRESHOLD consecutive failures
+lock the account for LOCKOUT_MINUTES. Every outcome is audited. An unknown username and a
+wrong password look the same to the caller and take about as long (Django's ModelBackend
+runs the hasher for unknown users too).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.db import transaction
+from django.db.models import F
+from django.http import HttpRequest
+from django.utils import timezone
+from django_otp.models import Device
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import RecoveryCodeDevice, User
+from accounts.notifications import notify_security_change
+from audit.models import Outcome
+from audit.services import AuditTarget, audit_record
+from ccplatform.context import Actor
+
+_TOTP_CODE = re.compile(r"^\d{6}$")
+
+
+@dataclass(frozen=True)
+class SecondFactorResult:
+    """The verified device, or why not: 'invalid', 'replayed', 'throttled' or 'locked'."""
+
+    device: Device | None
+    failure: str = ""
+
+
+def _record_failure(user: User | None, *, step: str, failure: str) -> None:
+    """Count a failed step for a known account, lock it at the threshold, audit both."""
+    if user is None:
+        # Nothing about the typed name is stored: it may be a password typed in the wrong box.
+        audit_record(
+            actor=Actor.system("sign-in"),
+            action=f"auth.{step}_failed",
+            target=AuditTarget("accounts.user", "unknown"),
+            outcome=Outcome.DENIED,
+            details={"failure": failure},
+        )
+        return
+    if failure != "locked":
+        User.objects.filter(pk=user.pk).update(failed_sign_in_count=F("failed_sign_in_count") + 1)
+        user.refresh_from_db(fields=["failed_sign_in_count", "locked_until"])
+    action = "auth.otp_replayed" if failure == "replayed" else f"auth.{step}_failed"
+    audit_record(
+        actor=Actor.user(user.pk),
+        action=action,
+        target=user,
+        outcome=Outcome.DENIED,
+        details={"failure": failure, "consecutive_failures": user.failed_sign_in_count},
+    )
+    if user.failed_sign_in_count >= settings.LOCKOUT_THRESHOLD:
+        user.locked_until = timezone.now() + timedelta(minutes=settings.LOCKOUT_MINUTES)
+        user.failed_sign_in_count = 0
+        user.save(update_fields=["locked_until", "failed_sign_in_count"])
+        audit_record(
+            actor=Actor.system("sign-in"),
+            action="user.locked",
+            target=user,
+            details={"minutes": settings.LOCKOUT_MINUTES, "threshold": settings.LOCKOUT_THRESHOLD},
+        )
+
+
+@transaction.atomic
+def signin_password(*, request: HttpRequest, username: str, password: str) -> User | None:
+    """The first step: the user if the password is right and the account may sign in."""
+    authenticated = authenticate(request, username=username, password=password)
+    user = authenticated if isinstance(authenticated, User) else None
+    known = user or User.objects.filter(username=username).first()
+    if known is not None and known.is_locked():
+        _record_failure(known, step="password", failure="locked")
+        return None
+    if user is None:
+        _record_failure(known, step="password", failure="invalid")
+        return None
+    if user.is_service_account:
+        _record_failure(user, step="password", failure="service_account")
+        return None
+    audit_record(actor=Actor.user(user.pk), action="auth.password_accepted", target=user)
+    return user
+
+
+def _is_replay(device: TOTPDevice, code: str) -> bool:
+    """Whether `code` was valid for a time step already used (so verify_token refused it)."""
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return bool(totp.verify(int(code), device.tolerance)) and device.last_t >= 0
+
+
+def _check_totp(user: User, code: str) -> SecondFactorResult:
+    device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
+    if device is None:
+        return SecondFactorResult(None, "invalid")
+    allowed, _ = device.verify_is_allowed()
+    if not allowed:
+        return SecondFactorResult(None, "throttled")
+    if device.verify_token(code):
+        return SecondFactorResult(device)
+    return SecondFactorResult(None, "replayed" if _is_replay(device, code) else "invalid")
+
+
+def _check_recovery_code(user: User, code: str) -> SecondFactorResult:
+    device = RecoveryCodeDevice.objects.filter(user=user, confirmed=True).first()
+    if device is not None and device.verify_token(code):
+        return SecondFactorResult(device)
+    return SecondFactorResult(None, "invalid")
+
+
+@transaction.atomic
+def signin_second_factor(*, user: User, code: str) -> SecondFactorResult:
+    """The second step: an authenticator code (used once) or a recovery code (used once)."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    code = code.strip()
+    if user.is_locked():
+        _record_failure(user, step="otp", failure="locked")
+        return SecondFactorResult(None, "locked")
+    if _TOTP_CODE.match(code):
+        result = _check_totp(user, code)
+    else:
+        result = _check_recovery_code(user, code)
+    if result.device is None:
+        _record_failure(user, step="otp", failure=result.failure)
+    elif isinstance(result.device, RecoveryCodeDevice):
+        audit_record(
+            actor=Actor.user(user.pk),
+            action="mfa.recovery_code_used",
+            target=user,
+            details={"remaining": result.device.remaining()},
+        )
+        notify_security_change(user, "mfa.recovery_code_used")
+    return result
+
+
+@transaction.atomic
+def signin_enrolment_failed(*, user: User) -> None:
+    """A wrong code while confirming a new authenticator counts like any failed step."""
+    _record_failure(user, step="otp", failure="invalid")
+
+
+@transaction.atomic
+def signin_succeeded(*, user: User, device: Device) -> None:
+    """Both steps passed: reset the failure counter and record the sign-in."""
+    User.objects.filter(pk=user.pk).update(failed_sign_in_count=0)
+    factor = "recovery_code" if isinstance(device, RecoveryCodeDevice) else "totp"
+    audit_record(
+        actor=Actor.user(user.pk), action="auth.signed_in", target=user, details={"factor": factor}
+    )
+
+
+@transaction.atomic
+def signout(*, user: User, reason: str = "signed_out") -> None:
+    """Record the end of a session (the view deletes it)."""
+    audit_record(
+        actor=Actor.user(user.pk), action="session.ended", target=user, details={"why": reason}
+    )

@@ -1,0 +1,197 @@
+"""Creating people and service accounts, and changing their role, teams and status."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+
+from accounts.models import Role, ServiceAPIKey, Team, User, UserSession
+from accounts.models.users import STAFF_ROLES
+from accounts.roles import group_name
+from accounts.services.passwords import password_record
+from audit.services import audit_record
+from ccplatform.context import Actor
+from ccplatform.errors import ServiceError
+
+
+def _require_reason(reason: str) -> str:
+    if not reason.strip():
+        raise ServiceError("A reason is required.", fields={"reason": ["This field is required."]})
+    return reason.strip()
+
+
+def _apply_role(user: User, role: Role) -> None:
+    user.role = role
+    user.is_staff = role in STAFF_ROLES
+    user.is_superuser = False
+
+
+def _end_access(user: User) -> tuple[int, int]:
+    """End every session and revoke every API key of `user`; return both counts."""
+    sessions, _ = UserSession.objects.filter(user=user).delete()
+    keys = ServiceAPIKey.objects.filter(user=user, revoked=False).update(revoked=True)
+    return sessions, keys
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor: Actor,
+    username: str,
+    role: Role | str,
+    email: str = "",
+    teams: Iterable[Team] = (),
+    password: str | None = None,
+) -> User:
+    """Create a person (with a password) or a service account (role integrator, no password)."""
+    if role not in Role.values:
+        raise ServiceError(
+            f"Unknown role {role!r}.", fields={"role": [f"Choose one of {', '.join(Role.values)}."]}
+        )
+    role = Role(role)
+    if User.objects.filter(username__iexact=username).exists():
+        raise ServiceError("That username is taken.", fields={"username": ["Already in use."]})
+    user = User(username=username, email=email)
+    _apply_role(user, role)
+    if role == Role.INTEGRATOR:
+        if password:
+            raise ServiceError("Service accounts have no password; they use API keys.")
+        user.set_unusable_password()
+    else:
+        if not password:
+            raise ServiceError("A password is required.", fields={"password": ["Required."]})
+        try:
+            validate_password(password, user)
+        except ValidationError as error:
+            raise ServiceError("The password is not strong enough.", fields={"password": error.messages}) from None
+        user.set_password(password)
+        user.password_changed_at = timezone.now()
+    user.save()
+    user.groups.set([Group.objects.get(name=group_name(role))])
+    team_list = list(teams)
+    user.teams.set(team_list)
+    if role != Role.INTEGRATOR:
+        password_record(user)
+    audit_record(
+        actor=actor,
+        action="user.created",
+        target=user,
+        details={"role": role.value, "teams": sorted(str(team.pk) for team in team_list)},
+    )
+    return user
+
+
+@transaction.atomic
+def user_set_role(*, actor: Actor, user: User, role: Role | str, reason: str) -> User:
+    """Change a role; the user's sessions and keys end at once (they carry the old rights)."""
+    if role not in Role.values:
+        raise ServiceError(f"Unknown role {role!r}.", fields={"role": ["Unknown role."]})
+    reason = _require_reason(reason)
+    previous = user.role
+    if previous == role:
+        return user
+    if Role.INTEGRATOR in (previous, role):
+        raise ServiceError("A person cannot become a service account, nor the other way round.")
+    _apply_role(user, Role(role))
+    user.save(update_fields=["role", "is_staff", "is_superuser"])
+    user.groups.set([Group.objects.get(name=group_name(role))])
+    sessions, keys = _end_access(user)
+    audit_record(
+        actor=actor,
+        action="user.role_changed",
+        target=user,
+        reason=reason,
+        details={"from": previous, "to": str(role), "sessions_ended": sessions, "keys_revoked": keys},
+    )
+    return user
+
+
+@transaction.atomic
+def user_set_teams(*, actor: Actor, user: User, teams: Iterable[Team], reason: str = "") -> User:
+    """Replace the teams a user works in."""
+    wanted = {team.pk: team for team in teams}
+    current = set(user.teams.values_list("pk", flat=True))
+    added, removed = set(wanted) - current, current - set(wanted)
+    if not added and not removed:
+        return user
+    user.teams.set(wanted.values())
+    audit_record(
+        actor=actor,
+        action="user.teams_changed",
+        target=user,
+        reason=reason.strip(),
+        details={"added": sorted(map(str, added)), "removed": sorted(map(str, removed))},
+    )
+    return user
+
+
+@transaction.atomic
+def user_disable(*, actor: Actor, user: User, reason: str) -> User:
+    """Disable an account: it can no longer sign in, and its sessions and keys end now."""
+    reason = _require_reason(reason)
+    if not user.is_active:
+        return user
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    sessions, keys = _end_access(user)
+    audit_record(
+        actor=actor,
+        action="user.disabled",
+        target=user,
+        reason=reason,
+        details={"sessions_ended": sessions, "keys_revoked": keys},
+    )
+    return user
+
+
+@transaction.atomic
+def user_enable(*, actor: Actor, user: User, reason: str) -> User:
+    """Re-enable an account; its dormancy clock starts again."""
+    reason = _require_reason(reason)
+    if user.is_active:
+        return user
+    user.is_active = True
+    user.active_since = timezone.now()
+    user.save(update_fields=["is_active", "active_since"])
+    audit_record(actor=actor, action="user.enabled", target=user, reason=reason)
+    return user
+
+
+@transaction.atomic
+def user_unlock(*, actor: Actor, user: User, reason: str) -> User:
+    """Lift a lockout before its 30 minutes are over."""
+    reason = _require_reason(reason)
+    user.failed_sign_in_count = 0
+    user.locked_until = None
+    user.save(update_fields=["failed_sign_in_count", "locked_until"])
+    audit_record(actor=actor, action="user.unlocked", target=user, reason=reason)
+    return user
+
+
+def users_disable_dormant(*, inactive_days: int) -> int:
+    """Disable people unused for `inactive_days`; one audited change per account.
+
+    Service accounts are left out: they never sign in, and their keys expire instead.
+    """
+    cutoff = timezone.now() - timedelta(days=inactive_days)
+    people = User.objects.filter(is_active=True).exclude(role=Role.INTEGRATOR)
+    dormant = people.annotate(
+        last_activity=Greatest(Coalesce("last_login", "active_since"), "active_since")
+    ).filter(Q(last_activity__lt=cutoff))
+    disabled = 0
+    for user in dormant.iterator(chunk_size=500):
+        user_disable(
+            actor=Actor.system("dormant-accounts"),
+            user=user,
+            reason=f"No sign-in for {inactive_days} days",
+        )
+        disabled += 1
+    return disabled
