@@ -8,15 +8,16 @@ from django.utils.http import urlencode
 from django_otp.admin import OTPAdminSite
 
 
-class PlatformAdminSite(OTPAdminSite):
+class PlatformAdminSite(OTPAdminSite):  # type: ignore[misc]  # django-otp is untyped
     """OTPAdminSite: has_permission requires an active staff user with a verified factor."""
 
     site_header = "ccplatform administration"
     site_title = "ccplatform admin"
     index_title = "Administration"
 
-    def login(self, request: HttpRequest, extra_context: dict[str, object] | None = None) -> HttpResponse:
+    def login(
+        self, request: HttpRequest, extra_context: dict[str, object] | None = None
+    ) -> HttpResponse:
         """The admin has no sign-in form of its own: one sign-in flow, with MFA, for all."""
         target = request.GET.get("next") or reverse("admin:index")
         return HttpResponseRedirect(f"{reverse('accounts:login')}?{urlencode({'next': target})}")
-

@@ -16,6 +16,6 @@ class AccountsConfig(AppConfig):
 
 
 def _sync_roles_after_migrate(**kwargs: Any) -> None:
-    from accounts.roles import sync_roles  # noqa: PLC0415 - models are ready only now
+    from accounts.roles import sync_roles
 
     sync_roles()

@@ -32,7 +32,7 @@ class ApiKeyAuthentication(BaseAuthentication):
             )
         header = request.META.get("HTTP_AUTHORIZATION", "")
         keyword, _, key = header.partition(" ")
-        if keyword != KEYWORD:
+        if keyword.lower() != KEYWORD.lower():  # auth schemes are case-insensitive (RFC 9110)
             return None
         key = key.strip()
         prefix = key.partition(".")[0][:8]

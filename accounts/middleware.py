@@ -41,7 +41,9 @@ def sign_in_again(request: HttpRequest) -> HttpResponse:
         body = error_body("not_authenticated", "Sign in again.", request)
         return JsonResponse(body, status=401)
     query = urlencode({"next": request.get_full_path()}) if request.method == "GET" else ""
-    return HttpResponseRedirect(f"{reverse('accounts:login')}?{query}" if query else reverse("accounts:login"))
+    return HttpResponseRedirect(
+        f"{reverse('accounts:login')}?{query}" if query else reverse("accounts:login")
+    )
 
 
 class SessionPolicyMiddleware:

@@ -6,6 +6,7 @@ factor passes, so a password alone opens no page and no API endpoint.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -65,7 +66,11 @@ def current(request: HttpRequest) -> Pending | None:
     if timezone.now() - started > PENDING_LIFETIME:
         request.session.pop(PENDING, None)
         return None
-    user = User.objects.filter(pk=data.get("user"), is_active=True).first()
+    try:
+        user_id = uuid.UUID(str(data.get("user")))
+    except ValueError:
+        return None
+    user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None or user.is_service_account:
         return None
     return Pending(user=user, stage=str(data.get("stage")))

@@ -20,6 +20,10 @@ urlpatterns = [
     path("session/keep-alive/", security.keep_alive, name="keep_alive"),
     path("password-reset/", password_reset.request_reset, name="password_reset"),
     path("password-reset/sent/", password_reset.reset_sent, name="password_reset_sent"),
-    path("password-reset/<uidb64>/<token>/", password_reset.confirm_reset, name="password_reset_confirm"),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        password_reset.confirm_reset,
+        name="password_reset_confirm",
+    ),
     path("password-reset/done/", password_reset.reset_complete, name="password_reset_complete"),
 ]

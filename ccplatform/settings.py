@@ -118,6 +118,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "ccplatform.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Early, so that error pages raised by later middleware carry the policy too.
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -127,7 +129,6 @@ MIDDLEWARE = [
     "accounts.middleware.SessionPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
     "ccplatform.middleware.NoStoreMiddleware",
@@ -165,14 +166,12 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    # Tests share the database with the processes they start (worker, gunicorn).
-    _database["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "ccplatform.cache.PrefixedRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "ccplatform",
         }
@@ -232,6 +231,8 @@ SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # Absolute lifetime from sign-in, enforced by accounts.middleware.SessionPolicyMiddleware.
 SESSION_ABSOLUTE_SECONDS = SESSION_ABSOLUTE_HOURS * 3600
+# Messages stay server-side (a new API key is shown once through one, never in a cookie).
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"
 OTP_TOTP_ISSUER = "ccplatform"
@@ -271,6 +272,8 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # collectstatic fills it in production
 
 # --- API -----------------------------------------------------------------------------------
 
@@ -346,6 +349,9 @@ LOGGING = build_logging_config(level=LOG_LEVEL, json_output=LOG_FORMAT == "json"
 
 try:
     _email_host = env.optional("EMAIL_HOST")
+    if PRODUCTION and not _email_host:
+        # People are told by email when their password or second factor changes.
+        raise ConfigurationError("EMAIL_HOST is required in production (security notifications)")
     MAILERS: dict[str, Any] = {
         "default": (
             {

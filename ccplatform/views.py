@@ -14,5 +14,9 @@ from ccplatform.permissions import public_endpoint
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """The start page: links to the parts of the platform. Shows no customer data."""
-    teams = list(request.user.teams.values_list("name", flat=True)) if request.user.is_authenticated else []
+    teams = (
+        list(request.user.teams.values_list("name", flat=True))
+        if request.user.is_authenticated
+        else []
+    )
     return render(request, "home.html", {"version": settings.CCPLATFORM_VERSION, "teams": teams})

@@ -68,7 +68,9 @@ class Integrator:
         return {"HTTP_AUTHORIZATION": f"Api-Key {self.key}"}
 
 
-def make_integrator(username: str = "crm.sync", scopes: tuple[str, ...] = ("customers:read",)) -> Integrator:
+def make_integrator(
+    username: str = "crm.sync", scopes: tuple[str, ...] = ("customers:read",)
+) -> Integrator:
     user = user_create(actor=SETUP, username=username, role=Role.INTEGRATOR)
     _, key = api_key_create(actor=SETUP, user=user, name="CRM", scopes=scopes, expires_at=None)
     return Integrator(user=user, key=key)

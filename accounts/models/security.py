@@ -8,7 +8,7 @@ import hmac
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
-from django_otp.models import Device
+from django_otp.models import Device, TimestampMixin
 
 
 def hash_recovery_code(code: str) -> str:
@@ -18,7 +18,7 @@ def hash_recovery_code(code: str) -> str:
     return hmac.new(key, f"recovery:{normalised}".encode(), hashlib.sha256).hexdigest()
 
 
-class RecoveryCodeDevice(Device):
+class RecoveryCodeDevice(TimestampMixin, Device):  # type: ignore[misc]  # django-otp is untyped
     """A user's set of single-use recovery codes, as a django-otp device.
 
     Codes are shown once when generated and stored only as keyed hashes; a used code is
@@ -39,7 +39,7 @@ class RecoveryCodeDevice(Device):
         return bool(deleted)
 
     def remaining(self) -> int:
-        return self.codes.count()
+        return int(self.codes.count())
 
 
 class RecoveryCode(models.Model):
@@ -55,6 +55,9 @@ class RecoveryCode(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"recovery code {self.pk}"
+
 
 class PasswordHistory(models.Model):
     """A password hash a user had before; the last few may not be chosen again."""
@@ -68,3 +71,6 @@ class PasswordHistory(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["user", "created_at"], name="accounts_pwhistory_user")]
+
+    def __str__(self) -> str:
+        return f"earlier password of {self.user_id} from {self.created_at:%Y-%m-%d}"

@@ -11,7 +11,6 @@ from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils import timezone
 
-
 SESSION_IP_KEY = "_ccp_ip"
 SESSION_USER_AGENT_KEY = "_ccp_user_agent"
 

@@ -20,9 +20,7 @@ class Role(models.TextChoices):
     INTEGRATOR = "integrator", "Integrator (service account)"
 
 
-HUMAN_ROLES = frozenset(
-    {Role.AGENT, Role.SUPERVISOR, Role.COMPLIANCE_OFFICER, Role.SECURITY_ADMIN}
-)
+HUMAN_ROLES = frozenset({Role.AGENT, Role.SUPERVISOR, Role.COMPLIANCE_OFFICER, Role.SECURITY_ADMIN})
 # Roles that work in the admin site (still behind the verified second factor).
 STAFF_ROLES = frozenset({Role.COMPLIANCE_OFFICER, Role.SECURITY_ADMIN})
 
@@ -41,7 +39,7 @@ class Team(models.Model):
         return self.name
 
 
-class User(AbstractUser):
+class User(AbstractUser):  # type: ignore[django-manager-missing]  # django-otp devices are untyped
     """One person (agent, supervisor, compliance officer, security admin) or service account.
 
     The primary key is a UUID so ids in the audit log and the API reveal nothing about how

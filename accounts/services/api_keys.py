@@ -16,6 +16,12 @@ from ccplatform.context import Actor
 from ccplatform.errors import ServiceError
 
 
+def _audit_target(key: ServiceAPIKey) -> AuditTarget:
+    # The prefix names a key uniquely; the primary key also holds the hash, which is a
+    # credential check value and longer than the audit log's target id column.
+    return AuditTarget("accounts.serviceapikey", key.prefix)
+
+
 @transaction.atomic
 def api_key_create(
     *,
@@ -41,16 +47,19 @@ def api_key_create(
             fields={"scopes": [f"Choose from {', '.join(Scope.values)}."]},
         )
     if expires_at is not None and expires_at <= timezone.now():
-        raise ServiceError("The expiry must be in the future.", fields={"expires_at": ["In the past."]})
+        raise ServiceError(
+            "The expiry must be in the future.", fields={"expires_at": ["In the past."]}
+        )
     if not name.strip():
         raise ServiceError("A name is required.", fields={"name": ["This field is required."]})
     key, plaintext = ServiceAPIKey.objects.create_key(
         user=user, name=name.strip()[:50], scopes=wanted, expiry_date=expires_at
     )
+    assert isinstance(key, ServiceAPIKey)  # the library's manager is typed for its base class
     audit_record(
         actor=actor,
         action="api_key.created",
-        target=key,
+        target=_audit_target(key),
         details={
             "prefix": key.prefix,
             "service_account": str(user.pk),
@@ -73,7 +82,7 @@ def api_key_revoke(*, actor: Actor, key: ServiceAPIKey, reason: str) -> ServiceA
     audit_record(
         actor=actor,
         action="api_key.revoked",
-        target=key,
+        target=_audit_target(key),
         reason=reason.strip(),
         details={"prefix": key.prefix},
     )

@@ -23,17 +23,35 @@ def password_record(user: User) -> None:
     PasswordHistory.objects.filter(pk__in=list(stale)).delete()
 
 
-def _set_password(user: User, new_password: str) -> None:
+def _validate_new_password(user: User, new_password: str) -> None:
     try:
         validate_password(new_password, user)
     except ValidationError as error:
         raise ServiceError(
             "The new password is not acceptable.", fields={"new_password": error.messages}
         ) from None
+
+
+def _set_password(user: User, new_password: str) -> None:
+    _validate_new_password(user, new_password)
     user.set_password(new_password)
     user.password_changed_at = timezone.now()
     user.save(update_fields=["password", "password_changed_at"])
     password_record(user)
+
+
+def password_change_check(*, user: User, current_password: str, new_password: str) -> None:
+    """Raise ServiceError unless the change would succeed; writes nothing.
+
+    The page runs this before it spends the one-time code, so a rejected new password does
+    not use up the code.
+    """
+    if not user.check_password(current_password):
+        raise ServiceError(
+            "The current password is wrong.",
+            fields={"current_password": ["The current password is wrong."]},
+        )
+    _validate_new_password(user, new_password)
 
 
 @transaction.atomic
@@ -44,11 +62,7 @@ def password_change(
 
     Returns how many other sessions were ended.
     """
-    if not user.check_password(current_password):
-        raise ServiceError(
-            "The current password is wrong.",
-            fields={"current_password": ["The current password is wrong."]},
-        )
+    password_change_check(user=user, current_password=current_password, new_password=new_password)
     _set_password(user, new_password)
     others = UserSession.objects.filter(user=user).exclude(session_key=keep_session_key or "")
     ended, _ = others.delete()

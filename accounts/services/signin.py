@@ -126,10 +126,8 @@ def signin_second_factor(*, user: User, code: str) -> SecondFactorResult:
     if user.is_locked():
         _record_failure(user, step="otp", failure="locked")
         return SecondFactorResult(None, "locked")
-    if _TOTP_CODE.match(code):
-        result = _check_totp(user, code)
-    else:
-        result = _check_recovery_code(user, code)
+    check = _check_totp if _TOTP_CODE.match(code) else _check_recovery_code
+    result = check(user, code)
     if result.device is None:
         _record_failure(user, step="otp", failure=result.failure)
     elif isinstance(result.device, RecoveryCodeDevice):

@@ -18,7 +18,7 @@ from accounts.models.users import STAFF_ROLES
 from accounts.roles import group_name
 from accounts.services.passwords import password_record
 from audit.services import audit_record
-from ccplatform.context import Actor
+from ccplatform.context import Actor, ActorKind
 from ccplatform.errors import ServiceError
 
 
@@ -32,6 +32,19 @@ def _apply_role(user: User, role: Role) -> None:
     user.role = role
     user.is_staff = role in STAFF_ROLES
     user.is_superuser = False
+
+
+def _keep_a_security_admin(*, actor: Actor, user: User, action: str) -> None:
+    """Nobody removes their own access rights, and one active security admin always remains."""
+    if actor == Actor.user(user.pk):
+        raise ServiceError(f"You cannot {action} your own account; ask another security admin.")
+    if user.role == Role.SECURITY_ADMIN and user.is_active:
+        others = User.objects.filter(role=Role.SECURITY_ADMIN, is_active=True).exclude(pk=user.pk)
+        if not others.exists():
+            raise ServiceError(
+                f"You cannot {action} the last active security admin: nobody could manage "
+                "accounts afterwards."
+            )
 
 
 def _end_access(user: User) -> tuple[int, int]:
@@ -71,7 +84,9 @@ def user_create(
         try:
             validate_password(password, user)
         except ValidationError as error:
-            raise ServiceError("The password is not strong enough.", fields={"password": error.messages}) from None
+            raise ServiceError(
+                "The password is not strong enough.", fields={"password": error.messages}
+            ) from None
         user.set_password(password)
         user.password_changed_at = timezone.now()
     user.save()
@@ -100,6 +115,7 @@ def user_set_role(*, actor: Actor, user: User, role: Role | str, reason: str) ->
         return user
     if Role.INTEGRATOR in (previous, role):
         raise ServiceError("A person cannot become a service account, nor the other way round.")
+    _keep_a_security_admin(actor=actor, user=user, action="change the role of")
     _apply_role(user, Role(role))
     user.save(update_fields=["role", "is_staff", "is_superuser"])
     user.groups.set([Group.objects.get(name=group_name(role))])
@@ -109,7 +125,12 @@ def user_set_role(*, actor: Actor, user: User, role: Role | str, reason: str) ->
         action="user.role_changed",
         target=user,
         reason=reason,
-        details={"from": previous, "to": str(role), "sessions_ended": sessions, "keys_revoked": keys},
+        details={
+            "from": previous,
+            "to": str(role),
+            "sessions_ended": sessions,
+            "keys_revoked": keys,
+        },
     )
     return user
 
@@ -139,6 +160,8 @@ def user_disable(*, actor: Actor, user: User, reason: str) -> User:
     reason = _require_reason(reason)
     if not user.is_active:
         return user
+    if actor.kind != ActorKind.SYSTEM:
+        _keep_a_security_admin(actor=actor, user=user, action="disable")
     user.is_active = False
     user.save(update_fields=["is_active"])
     sessions, keys = _end_access(user)

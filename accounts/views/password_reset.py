@@ -42,5 +42,7 @@ reset_sent = public_endpoint(
 )
 confirm_reset = public_endpoint(ConfirmReset.as_view())
 reset_complete = public_endpoint(
-    auth_views.PasswordResetCompleteView.as_view(template_name="accounts/password_reset_complete.html")
+    auth_views.PasswordResetCompleteView.as_view(
+        template_name="accounts/password_reset_complete.html"
+    )
 )

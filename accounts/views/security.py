@@ -13,7 +13,7 @@ from accounts.decorators import person_required
 from accounts.forms import PasswordChangeForm
 from accounts.models import RecoveryCodeDevice, User
 from accounts.services.mfa import mfa_recovery_codes_regenerate
-from accounts.services.passwords import password_change
+from accounts.services.passwords import password_change, password_change_check
 from accounts.services.sessions import session_end, session_end_others, session_public_id
 from accounts.services.signin import signin_second_factor
 from ccplatform.errors import ServiceError
@@ -72,25 +72,32 @@ def change_password(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     form = PasswordChangeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        factor = signin_second_factor(user=user, code=form.cleaned_data["code"])
-        if factor.device is None:
-            form.add_error("code", "That code is not valid (each code works once).")
-        else:
-            try:
-                ended = password_change(
-                    user=user,
-                    current_password=form.cleaned_data["current_password"],
-                    new_password=form.cleaned_data["new_password"],
-                    keep_session_key=request.session.session_key,
+        data = form.cleaned_data
+        try:
+            # Check the new password first: a rejected one must not spend the one-time code.
+            password_change_check(
+                user=user,
+                current_password=data["current_password"],
+                new_password=data["new_password"],
+            )
+            if signin_second_factor(user=user, code=data["code"]).device is None:
+                raise ServiceError(
+                    "", fields={"code": ["That code is not valid (each code works once)."]}
                 )
-            except ServiceError as error:
-                for field, problems in error.fields.items():
-                    for problem in problems:
-                        form.add_error(field if field in form.fields else None, problem)
-            else:
-                update_session_auth_hash(request, user)
-                messages.success(request, f"Password changed. {ended} other session(s) ended.")
-                return redirect("accounts:security")
+            ended = password_change(
+                user=user,
+                current_password=data["current_password"],
+                new_password=data["new_password"],
+                keep_session_key=request.session.session_key,
+            )
+        except ServiceError as error:
+            for field, problems in error.fields.items():
+                for problem in problems:
+                    form.add_error(field if field in form.fields else None, problem)
+        else:
+            update_session_auth_hash(request, user)
+            messages.success(request, f"Password changed. {ended} other session(s) ended.")
+            return redirect("accounts:security")
     status = 400 if request.method == "POST" else 200
     return render(request, "accounts/change_password.html", {"form": form}, status=status)
 
@@ -103,7 +110,9 @@ def regenerate_recovery_codes(request: HttpRequest) -> HttpResponse:
     except ServiceError as error:
         messages.error(request, error.message)
         return redirect("accounts:security")
-    return render(request, "accounts/recovery_codes.html", {"codes": codes, "next_url": "/accounts/security/"})
+    return render(
+        request, "accounts/recovery_codes.html", {"codes": codes, "next_url": "/accounts/security/"}
+    )
 
 
 @person_required()

@@ -31,7 +31,10 @@ def _throttled(request: HttpRequest, template: str, form: object) -> HttpRespons
     retry_after = signin_retry_after(request)
     if retry_after is None:
         return None
-    context = {"form": form, "error": f"Too many attempts from your network. Try again in {retry_after} seconds."}
+    context = {
+        "form": form,
+        "error": f"Too many attempts from your network. Try again in {retry_after} seconds.",
+    }
     response = render(request, template, context, status=429)
     response["Retry-After"] = str(retry_after)
     return response
@@ -50,8 +53,12 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             user = signin_password(request=request, **form.cleaned_data)
             if user is not None:
                 pending = signin_state.start(request, user, request.GET.get("next"))
-                return redirect("accounts:enrol" if pending.stage == signin_state.ENROL else "accounts:verify")
-        return render(request, "accounts/sign_in.html", {"form": form, "error": GENERIC_SIGN_IN_ERROR})
+                return redirect(
+                    "accounts:enrol" if pending.stage == signin_state.ENROL else "accounts:verify"
+                )
+        return render(
+            request, "accounts/sign_in.html", {"form": form, "error": GENERIC_SIGN_IN_ERROR}
+        )
     return render(request, "accounts/sign_in.html", {"form": form})
 
 
@@ -68,8 +75,12 @@ def verify(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             result = signin_second_factor(user=pending.user, code=form.cleaned_data["code"])
             if result.device is not None:
-                return HttpResponseRedirect(signin_state.complete(request, pending.user, result.device))
-        return render(request, "accounts/verify.html", {"form": form, "error": GENERIC_SIGN_IN_ERROR})
+                return HttpResponseRedirect(
+                    signin_state.complete(request, pending.user, result.device)
+                )
+        return render(
+            request, "accounts/verify.html", {"form": form, "error": GENERIC_SIGN_IN_ERROR}
+        )
     return render(request, "accounts/verify.html", {"form": form})
 
 
@@ -100,7 +111,9 @@ def enrol(request: HttpRequest) -> HttpResponse:
                 device.refresh_from_db()
                 next_url = signin_state.complete(request, user, device)
                 # Shown once, in this response only: the codes are stored as hashes.
-                return render(request, "accounts/recovery_codes.html", {"codes": codes, "next_url": next_url})
+                return render(
+                    request, "accounts/recovery_codes.html", {"codes": codes, "next_url": next_url}
+                )
             signin_enrolment_failed(user=user)
         context["error"] = "That code did not match. Check the time on your phone and try again."
     return render(request, "accounts/enrol.html", context)

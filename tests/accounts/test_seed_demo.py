@@ -1,19 +1,33 @@
-"""seed_demo: idempotent demo accounts, audited, printable as JSON, refused in production."""
+"""seed_demo: demo accounts for every role that really sign in; idempotent; not in production."""
 
 from __future__ import annotations
 
+import base64
 import json
+import re
+from collections import Counter
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
-from django.test import override_settings
+from django.test import Client, override_settings
+from django.utils.crypto import RANDOM_STRING_CHARS
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import User
+from accounts.demo import demo_api_key
+from accounts.models import Role, ServiceAPIKey, Team, User
+from accounts.services.api_keys import api_key_revoke
+from accounts.services.passwords import password_change
+from accounts.services.users import user_create
 from audit.models import AuditEvent
+from ccplatform.context import Actor
 
 pytestmark = pytest.mark.django_db
+
+SIGN_IN_URL = "http://127.0.0.1:8000/accounts/login/"
 
 
 def _seed(*args: str) -> str:
@@ -22,22 +36,231 @@ def _seed(*args: str) -> str:
     return out.getvalue()
 
 
-def test_running_twice_creates_each_account_once_with_one_audit_event() -> None:
-    _seed()
-    _seed()
-    assert User.objects.filter(username="demo.admin").count() == 1
-    assert AuditEvent.objects.filter(action="user.created").count() == 1
+def _seed_json() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(_seed("--json"))
+    return data
 
 
-def test_json_lists_credentials_that_actually_sign_in() -> None:
-    data = json.loads(_seed("--json"))
-    account = data["users"][0]
-    assert account["username"] == "demo.admin"
-    assert len(account["password"]) >= 15
-    assert authenticate(username=account["username"], password=account["password"]) is not None
+def _people(data: dict[str, Any]) -> list[dict[str, Any]]:
+    return [user for user in data["users"] if user["role"] != Role.INTEGRATOR]
+
+
+def _counts() -> dict[str, int]:
+    return {
+        "users": User.objects.count(),
+        "teams": Team.objects.count(),
+        "devices": TOTPDevice.objects.count(),
+        "keys": ServiceAPIKey.objects.count(),
+        "audit_events": AuditEvent.objects.count(),
+    }
+
+
+def test_first_run_creates_teams_accounts_factors_and_key_each_with_an_audit_event() -> None:
+    _seed()
+
+    assert set(Team.objects.values_list("name", flat=True)) == {"Team North", "Team South"}
+    assert User.objects.count() == 6
+    assert TOTPDevice.objects.filter(confirmed=True).count() == 5
+    assert ServiceAPIKey.objects.get().user.username == "crm.integrator"
+    actions = Counter(AuditEvent.objects.values_list("action", flat=True))
+    assert actions == {
+        "team.created": 2,
+        "user.created": 6,
+        "mfa.enrolled": 5,
+        "api_key.created": 1,
+    }
+    assert set(AuditEvent.objects.values_list("actor_kind", "actor_id")) == {
+        ("system", "seed_demo")
+    }
+    key_event = AuditEvent.objects.get(action="api_key.created")
+    key = ServiceAPIKey.objects.get()
+    assert key_event.target_id == key.prefix
+    assert key_event.details["demo"] is True
+    assert key_event.details["scopes"] == ["customers:read", "customers:write"]
+
+
+def test_running_twice_creates_nothing_new_and_records_nothing_new() -> None:
+    _seed()
+    after_first = _counts()
+
+    output = _seed()
+
+    assert _counts() == after_first
+    assert "nothing created" in output
+    created = AuditEvent.objects.filter(action="user.created").values_list("target_id", flat=True)
+    assert len(created) == len(set(created)) == 6
+
+
+def test_reruns_print_the_same_passwords_secrets_and_key() -> None:
+    assert _seed_json() == _seed_json()
+
+
+def test_every_role_has_a_demo_account_and_two_agents_work_in_different_teams() -> None:
+    data = _seed_json()
+
+    assert {user["role"] for user in data["users"]} == set(Role.values)
+    agents = [user for user in data["users"] if user["role"] == Role.AGENT]
+    assert len(agents) >= 2
+    assert len({tuple(agent["teams"]) for agent in agents}) == len(agents)
+    by_name = {user["username"]: user for user in data["users"]}
+    assert by_name["agent.north"]["teams"] == ["Team North"]
+    assert by_name["agent.south"]["teams"] == ["Team South"]
+    assert by_name["supervisor.north"]["teams"] == ["Team North"]
+    assert by_name["compliance.officer"]["role"] == Role.COMPLIANCE_OFFICER
+    assert by_name["security.admin"]["role"] == Role.SECURITY_ADMIN
+    assert by_name["crm.integrator"]["password"] is None
+
+
+def test_printed_passwords_sign_in() -> None:
+    data = _seed_json()
+
+    for person in _people(data):
+        assert len(person["password"]) >= 15
+        user = authenticate(username=person["username"], password=person["password"])
+        assert user is not None, person["username"]
+
+
+def test_printed_totp_secrets_produce_codes_the_device_accepts() -> None:
+    data = _seed_json()
+
+    for person in _people(data):
+        key = base64.b32decode(person["totp_secret"])
+        assert key.hex() == person["totp_secret_hex"]
+        device = TOTPDevice.objects.get(user__username=person["username"], confirmed=True)
+        assert device.verify_token(f"{totp(key):06d}"), person["username"]
+
+
+def test_printed_api_key_authenticates_the_service_account() -> None:
+    data = _seed_json()
+
+    api_key = data["api_key"]
+    assert api_key["service_account"] == "crm.integrator"
+    assert api_key["scopes"] == ["customers:read", "customers:write"]
+    assert re.fullmatch(r"[A-Za-z0-9]{8}\.[A-Za-z0-9]{32}", api_key["key"])
+    response = Client().get("/api/v1/status/", HTTP_AUTHORIZATION=f"Api-Key {api_key['key']}")
+    assert response.status_code == 200
+    integrator = User.objects.get(username="crm.integrator")
+    assert response.json()["authenticated_as"] == str(integrator.pk)
+
+
+def test_the_key_is_stored_only_as_a_hash() -> None:
+    plaintext = _seed_json()["api_key"]["key"]
+
+    key = ServiceAPIKey.objects.get()
+    secret = plaintext.partition(".")[2]
+    assert key.hashed_key.startswith("sha512$$")
+    assert secret not in key.hashed_key
+    assert secret not in key.pk
+    assert key.is_valid(plaintext)
+
+
+def test_demo_key_uses_the_key_library_alphabet_and_lengths() -> None:
+    prefix, _, secret = demo_api_key().partition(".")
+
+    assert (len(prefix), len(secret)) == (8, 32)
+    assert set(prefix + secret) <= set(RANDOM_STRING_CHARS)
+    assert demo_api_key(0) != demo_api_key(1)
+
+
+def test_json_output_is_nothing_but_json() -> None:
+    output = _seed("--json")
+
+    data = json.loads(output)
+    assert set(data) == {"users", "api_key"}
+    assert set(data["users"][0]) == {
+        "username",
+        "role",
+        "teams",
+        "password",
+        "totp_secret",
+        "totp_secret_hex",
+    }
+
+
+def test_human_output_shows_every_role_the_sign_in_url_secrets_and_key() -> None:
+    output = _seed()
+    data = _seed_json()
+
+    for role in Role.values:
+        assert role in output
+    assert SIGN_IN_URL in output
+    for person in _people(data):
+        assert person["username"] in output
+        assert person["password"] in output
+        assert person["totp_secret"] in output
+        assert (
+            f"otpauth://totp/ccplatform%3A{person['username']}?secret={person['totp_secret']}"
+            in output
+        )
+    assert data["api_key"]["key"] in output
+
+
+def test_a_revoked_demo_key_is_replaced_by_a_new_working_one() -> None:
+    first = _seed_json()["api_key"]["key"]
+    api_key_revoke(
+        actor=Actor.system("test"), key=ServiceAPIKey.objects.get(), reason="rotated in a test"
+    )
+
+    second = _seed_json()["api_key"]["key"]
+
+    assert second != first
+    assert ServiceAPIKey.objects.filter(revoked=False).get().is_valid(second)
+    assert AuditEvent.objects.filter(action="api_key.created").count() == 2
+    assert _seed_json()["api_key"]["key"] == second
+
+
+def test_a_changed_password_is_not_printed_as_if_it_still_worked() -> None:
+    data = _seed_json()
+    agent = next(user for user in data["users"] if user["username"] == "agent.north")
+    password_change(
+        user=User.objects.get(username="agent.north"),
+        current_password=agent["password"],
+        new_password="a brand new passphrase for north",
+        keep_session_key=None,
+    )
+
+    again = {user["username"]: user for user in _seed_json()["users"]}
+
+    assert again["agent.north"]["password"] is None
+    assert again["agent.south"]["password"] is not None
+
+
+def test_a_person_missing_their_authenticator_gets_the_demo_one_back() -> None:
+    _seed()
+    TOTPDevice.objects.filter(user__username="agent.south").delete()
+    events = AuditEvent.objects.count()
+
+    data = {user["username"]: user for user in _seed_json()["users"]}
+
+    key = base64.b32decode(data["agent.south"]["totp_secret"])
+    device = TOTPDevice.objects.get(user__username="agent.south", confirmed=True)
+    assert device.verify_token(f"{totp(key):06d}")
+    assert AuditEvent.objects.count() == events + 1
+    assert AuditEvent.objects.filter(action="mfa.enrolled").count() == 6
+
+
+def test_a_person_named_like_the_service_account_stops_the_seed_with_nothing_created() -> None:
+    user_create(
+        actor=Actor.system("test-setup"),
+        username="crm.integrator",
+        role=Role.AGENT,
+        password="someone else's long passphrase",
+    )
+    before = _counts()
+
+    with pytest.raises(CommandError) as raised:
+        _seed()
+
+    assert "'crm.integrator'" in str(raised.value)
+    assert _counts() == before
 
 
 def test_refuses_in_production_and_creates_nothing() -> None:
-    with override_settings(PRODUCTION=True), pytest.raises(CommandError, match="production"):
+    before = _counts()
+
+    with override_settings(PRODUCTION=True), pytest.raises(CommandError) as raised:
         _seed()
+
+    assert "refuses to run in production" in str(raised.value)
+    assert _counts() == before
     assert not User.objects.exists()

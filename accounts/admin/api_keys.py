@@ -1,0 +1,164 @@
+"""Integrator API keys in the admin: created for service accounts, shown once, revoked.
+
+A key is never edited or deleted here: its name, scopes and expiry are fixed when it is
+made (a different key is a new key), and a revoked key stays listed as evidence.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.utils import timezone
+
+from accounts.admin.base import (
+    AuditedModelAdmin,
+    add_service_error,
+    admin_actor,
+    changelist_url,
+    denials_audited,
+    reason_action,
+    render_page,
+)
+from accounts.models import Role, ServiceAPIKey, User
+from accounts.models.api_keys import Scope
+from accounts.permissions import can_manage_api_keys, is_person
+from accounts.services.api_keys import api_key_create, api_key_revoke
+from ccplatform.errors import ServiceError
+
+
+class ServiceAccountChoiceField(forms.ModelChoiceField[User]):
+    def label_from_instance(self, obj: User) -> str:
+        return obj.username
+
+
+class ApiKeyCreateForm(forms.Form):
+    user = ServiceAccountChoiceField(
+        queryset=User.objects.filter(is_active=True, role=Role.INTEGRATOR).order_by("username"),
+        label="Service account",
+        help_text="Only active service accounts (role integrator) hold API keys.",
+    )
+    name = forms.CharField(max_length=50, help_text="What the key is for, e.g. 'CRM sync'.")
+    scopes = forms.MultipleChoiceField(
+        choices=Scope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Give only what the integration needs.",
+    )
+    expires_at = forms.DateTimeField(
+        label="Expires at (UTC)",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Leave empty for a key that does not expire.",
+    )
+
+    def clean_expires_at(self) -> datetime | None:
+        value: datetime | None = self.cleaned_data.get("expires_at")
+        if value is not None and value <= timezone.now():
+            raise forms.ValidationError("The expiry must be in the future.")
+        return value
+
+
+@admin.register(ServiceAPIKey)
+class ServiceAPIKeyAdmin(AuditedModelAdmin[ServiceAPIKey]):
+    list_display = [
+        "prefix",
+        "name",
+        "user",
+        "scope_list",
+        "created",
+        "expiry_date",
+        "revoked",
+        "last_used_at",
+    ]
+    list_filter = ["revoked"]
+    search_fields = ["=prefix", "name", "user__username"]
+    list_select_related = ["user"]
+    ordering = ["-created"]
+    # The hash is left out: it is a credential check value, of no use to a reader.
+    readonly_fields = (
+        "prefix",
+        "name",
+        "user",
+        "scope_list",
+        "created",
+        "expiry_date",
+        "revoked",
+        "last_used_at",
+    )
+    fields = readonly_fields
+    actions = ["revoke_keys"]
+
+    @admin.display(description="scopes")
+    def scope_list(self, obj: ServiceAPIKey) -> str:
+        return ", ".join(obj.scopes) or "-"
+
+    def has_view_permission(self, request: HttpRequest, obj: ServiceAPIKey | None = None) -> bool:
+        user = request.user
+        may_view = is_person(user) and user.has_perm("accounts.view_serviceapikey")
+        return may_view or can_manage_api_keys(user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return can_manage_api_keys(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: ServiceAPIKey | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: ServiceAPIKey | None = None) -> bool:
+        return False
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return can_manage_api_keys(request.user)
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        with denials_audited(request, self, "add"):
+            if not self.has_add_permission(request):
+                raise PermissionDenied
+            form = ApiKeyCreateForm(request.POST if request.method == "POST" else None)
+            if form.is_bound and form.is_valid():
+                data = form.cleaned_data
+                try:
+                    key, plaintext = api_key_create(
+                        actor=admin_actor(request),
+                        user=data["user"],
+                        name=data["name"],
+                        scopes=data["scopes"],
+                        expires_at=data["expires_at"],
+                    )
+                except ServiceError as error:
+                    add_service_error(form, error)
+                else:
+                    messages.warning(
+                        request,
+                        f"API key {key.name!r} for {key.user.username}: {plaintext} - copy it "
+                        "now, it is not shown again (only its hash is stored).",
+                    )
+                    return HttpResponseRedirect(changelist_url(self))
+            return render_page(
+                self,
+                request,
+                title="Add integrator API key",
+                context={"form": form, "submit_label": "Create key"},
+            )
+
+    @admin.action(permissions=["revoke"], description="Revoke selected keys")
+    def revoke_keys(
+        self, request: HttpRequest, queryset: QuerySet[ServiceAPIKey]
+    ) -> HttpResponseBase | None:
+        return reason_action(
+            self,
+            request,
+            queryset,
+            action="revoke_keys",
+            title="Revoke API keys",
+            question="These keys stop working at once, for good.",
+            submit_label="Revoke",
+            apply=lambda actor, key, reason: api_key_revoke(actor=actor, key=key, reason=reason),
+            done="Revoked {count} key(s).",
+        )

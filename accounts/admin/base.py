@@ -1,0 +1,199 @@
+"""What every accounts admin shares: service errors as form errors, reason pages, denials.
+
+The admin writes nothing itself. Its pages are plain forms whose data goes to a service;
+a `ServiceError` becomes an error on the form, never a 500, and the service's transaction
+has left nothing behind. Actions that change an account ask for a reason first, because
+the reason is part of the audit record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from audit.models import Outcome
+from audit.services import AuditTarget, audit_record
+from ccplatform.context import Actor
+from ccplatform.errors import ServiceError
+
+FORM_TEMPLATE = "admin/accounts/form_page.html"
+REASON_TEMPLATE = "admin/accounts/reason_action.html"
+REASON_MAX_LENGTH = 500
+
+
+def admin_actor(request: HttpRequest) -> Actor:
+    """The signed-in person the audit log names for what they do in the admin."""
+    return Actor.user(request.user.pk)
+
+
+def add_service_error(form: forms.Form, error: ServiceError) -> None:
+    """Show a service's refusal on the form: on the fields it names, and as a summary."""
+    for name, field_messages in error.fields.items():
+        if name in form.fields:
+            for message in field_messages:
+                form.add_error(name, message)
+    form.add_error(None, error.message)
+
+
+def changelist_url(model_admin: admin.ModelAdmin[Any]) -> str:
+    opts = model_admin.opts
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+
+
+def change_url(model_admin: admin.ModelAdmin[Any], obj: Model) -> str:
+    opts = model_admin.opts
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+
+
+def render_page(
+    model_admin: admin.ModelAdmin[Any],
+    request: HttpRequest,
+    *,
+    title: str,
+    context: Mapping[str, object],
+    template: str = FORM_TEMPLATE,
+) -> TemplateResponse:
+    """An admin page in the site's frame (header, breadcrumbs, sidebar)."""
+    opts = model_admin.opts
+    return TemplateResponse(
+        request,
+        template,
+        {
+            **model_admin.admin_site.each_context(request),
+            "opts": opts,
+            "app_label": opts.app_label,
+            "title": title,
+            "changelist_url": changelist_url(model_admin),
+            **context,
+        },
+    )
+
+
+@contextmanager
+def denials_audited(
+    request: HttpRequest, model_admin: admin.ModelAdmin[Any], view: str
+) -> Iterator[None]:
+    """Record a refused admin page in the audit log, then refuse it as before."""
+    try:
+        yield
+    except PermissionDenied:
+        audit_record(
+            actor=admin_actor(request),
+            action="access.denied",
+            target=AuditTarget("page", request.path[:64]),
+            outcome=Outcome.DENIED,
+            details={"admin": model_admin.opts.label_lower, "view": view, "method": request.method},
+        )
+        raise
+
+
+class AuditedModelAdmin[M: Model](admin.ModelAdmin[M]):
+    """Django's own admin views, with every PermissionDenied recorded (denials are audited).
+
+    Only staff with a verified second factor get this far: the admin site sends anyone
+    else to sign in.
+    """
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        with denials_audited(request, self, "changelist"):
+            return super().changelist_view(request, extra_context)
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        with denials_audited(request, self, "change"):
+            return super().change_view(request, object_id, form_url, extra_context)
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        with denials_audited(request, self, "add"):
+            return super().add_view(request, form_url, extra_context)
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        with denials_audited(request, self, "delete"):
+            return super().delete_view(request, object_id, extra_context)
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        with denials_audited(request, self, "history"):
+            return super().history_view(request, object_id, extra_context)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Recorded in the audit log with your name. Do not include customer data.",
+        error_messages={"required": "Give a reason: it is recorded in the audit log."},
+    )
+
+
+def reason_action[M: Model](
+    model_admin: admin.ModelAdmin[M],
+    request: HttpRequest,
+    queryset: QuerySet[M],
+    *,
+    action: str,
+    title: str,
+    question: str,
+    submit_label: str,
+    apply: Callable[[Actor, M, str], object],
+    done: str,
+) -> HttpResponseBase | None:
+    """An admin action that asks for a reason, then calls `apply` for each selected row.
+
+    The first call shows the reason page; the page posts back to the change list with
+    `action` (this action's name) and `confirm=yes`, which lands here again. Returning
+    None sends the browser back to the change list with the messages. `done` is
+    formatted with `count`.
+    """
+    form = ReasonForm(request.POST if request.POST.get("confirm") == "yes" else None)
+    if form.is_bound and form.is_valid():
+        actor = admin_actor(request)
+        reason: str = form.cleaned_data["reason"]
+        count = 0
+        for obj in queryset:
+            try:
+                apply(actor, obj, reason)
+            except ServiceError as error:
+                messages.error(request, f"{obj}: {error.message}")
+            else:
+                count += 1
+        if count:
+            messages.success(request, done.format(count=count))
+        return None
+    return render_page(
+        model_admin,
+        request,
+        title=title,
+        template=REASON_TEMPLATE,
+        context={
+            "form": form,
+            "question": question,
+            "submit_label": submit_label,
+            "objects": list(queryset),
+            "action_name": action,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "post_url": request.get_full_path(),
+        },
+    )

@@ -1,0 +1,559 @@
+"""The accounts admin: security admins manage people, teams and keys through audited services."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.db.models import Model
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework_api_key.models import APIKey
+
+from accounts.models import Role, ServiceAPIKey, Team, User, UserSession
+from accounts.services.users import user_disable
+from audit.models import AuditEvent
+from tests.personas import SETUP, Integrator, login_verified, make_person
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
+
+pytestmark = pytest.mark.django_db
+
+NEW_PASSWORD = "another long passphrase for the new hire"
+KEY_PATTERN = re.compile(r"\b([A-Za-z0-9]{8}\.[A-Za-z0-9]{32})\b")
+
+
+def url(name: str, *args: object) -> str:
+    return reverse(f"admin:{name}", args=args)
+
+
+USERS, USER_ADD = "accounts_user_changelist", "accounts_user_add"
+KEYS, KEY_ADD = "accounts_serviceapikey_changelist", "accounts_serviceapikey_add"
+
+
+def events(action: str, target: object = None) -> list[AuditEvent]:
+    found = AuditEvent.objects.filter(action=action)
+    if target is not None:
+        found = found.filter(target_id=str(target))
+    return list(found)
+
+
+def run_action(
+    client: Client, changelist: str, action: str, objects: Sequence[Model], reason: str | None
+) -> TestResponse:
+    """Post `action` as the browser does: reason None is the first step (the reason page)."""
+    data: dict[str, object] = {"action": action, "_selected_action": [str(o.pk) for o in objects]}
+    data |= {"index": "0"} if reason is None else {"confirm": "yes", "reason": reason}
+    return client.post(url(changelist), data)
+
+
+@pytest.fixture
+def admin_client(client: Client, security_admin: User) -> Client:
+    return login_verified(client, security_admin)
+
+
+def signed_in_elsewhere(user: User) -> None:
+    login_verified(Client(), user)
+    assert UserSession.objects.filter(user=user).exists()
+
+
+# --- Creating accounts ---------------------------------------------------------------------
+
+
+def test_security_admin_creates_a_person_with_role_and_teams(
+    admin_client: Client, security_admin: User, team_a: Team
+) -> None:
+    response = admin_client.post(
+        url(USER_ADD),
+        {
+            "username": "new.hire",
+            "email": "new.hire@staff.example",
+            "role": Role.AGENT,
+            "teams": [team_a.pk],
+            "password": NEW_PASSWORD,
+            "password_again": NEW_PASSWORD,
+        },
+    )
+
+    user = User.objects.get(username="new.hire")
+    assert response.status_code == 302
+    assert response["Location"] == url("accounts_user_change", user.pk)
+    assert user.role == Role.AGENT
+    assert user.check_password(NEW_PASSWORD)
+    assert list(user.teams.all()) == [team_a]
+    assert list(user.groups.values_list("name", flat=True)) == ["Agent"]
+    [event] = events("user.created", user.pk)
+    assert event.actor_id == str(security_admin.pk)
+
+
+def test_security_admin_creates_a_service_account_without_a_usable_password(
+    admin_client: Client,
+) -> None:
+    response = admin_client.post(
+        url(USER_ADD), {"username": "billing.sync", "role": Role.INTEGRATOR}
+    )
+
+    user = User.objects.get(username="billing.sync")
+    assert response.status_code == 302
+    assert user.is_service_account
+    assert not user.has_usable_password()
+    assert events("user.created", user.pk)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"password": "", "password_again": ""}, "A person needs a password."),
+        ({"password_again": "something else entirely here"}, "The two passwords differ."),
+        ({"password": "short", "password_again": "short"}, "The password is not strong enough."),
+        ({"email": ""}, "A person needs an email address"),
+        ({"role": Role.INTEGRATOR}, "Service accounts have no password"),
+        ({"username": "SEC.SAM"}, "That username is taken."),
+        ({"role": "superuser"}, "Select a valid choice."),
+    ],
+)
+def test_bad_account_details_are_shown_on_the_form_and_nothing_is_created(
+    admin_client: Client, changes: dict[str, str], message: str
+) -> None:
+    data = {
+        "username": "new.hire",
+        "email": "new.hire@staff.example",
+        "role": Role.AGENT,
+        "password": NEW_PASSWORD,
+        "password_again": NEW_PASSWORD,
+    } | changes
+    users_before, created_before = User.objects.count(), len(events("user.created"))
+
+    response = admin_client.post(url(USER_ADD), data)
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert User.objects.count() == users_before
+    assert len(events("user.created")) == created_before
+
+
+# --- Role and teams ------------------------------------------------------------------------
+
+
+def test_role_change_with_a_reason_ends_the_sessions_and_is_audited(
+    admin_client: Client, agent: User, security_admin: User
+) -> None:
+    signed_in_elsewhere(agent)
+
+    response = admin_client.post(
+        url("accounts_user_change", agent.pk),
+        {
+            "role": Role.SUPERVISOR,
+            "teams": [t.pk for t in agent.teams.all()],
+            "reason": "Promoted, ticket 42",
+        },
+    )
+
+    agent.refresh_from_db()
+    assert response.status_code == 302
+    assert agent.role == Role.SUPERVISOR
+    assert list(agent.groups.values_list("name", flat=True)) == ["Supervisor"]
+    assert not UserSession.objects.filter(user=agent).exists()
+    [event] = events("user.role_changed", agent.pk)
+    assert event.reason == "Promoted, ticket 42"
+    assert event.actor_id == str(security_admin.pk)
+    assert event.details["from"] == Role.AGENT
+    assert event.details["sessions_ended"] == 1
+
+
+def test_role_change_without_a_reason_is_refused_and_nothing_changes(
+    admin_client: Client, agent: User, team_b: Team
+) -> None:
+    signed_in_elsewhere(agent)
+
+    response = admin_client.post(
+        url("accounts_user_change", agent.pk),
+        {"role": Role.SUPERVISOR, "teams": [team_b.pk], "reason": " "},
+    )
+
+    agent.refresh_from_db()
+    assert response.status_code == 200
+    assert "Give a reason for the role change" in response.content.decode()
+    assert agent.role == Role.AGENT
+    assert [t.name for t in agent.teams.all()] == ["Team A"]
+    assert UserSession.objects.filter(user=agent).exists()
+    assert not events("user.role_changed")
+    assert not events("user.teams_changed")
+
+
+def test_team_change_needs_no_reason_and_is_audited(
+    admin_client: Client, agent: User, team_a: Team, team_b: Team
+) -> None:
+    response = admin_client.post(
+        url("accounts_user_change", agent.pk), {"role": Role.AGENT, "teams": [team_a.pk, team_b.pk]}
+    )
+
+    assert response.status_code == 302
+    assert set(agent.teams.all()) == {team_a, team_b}
+    [event] = events("user.teams_changed", agent.pk)
+    assert event.details["added"] == [str(team_b.pk)]
+    assert not events("user.role_changed")
+
+
+def test_a_service_account_cannot_be_made_a_person(
+    admin_client: Client, integrator: Integrator
+) -> None:
+    response = admin_client.post(
+        url("accounts_user_change", integrator.user.pk), {"role": Role.AGENT, "reason": "try"}
+    )
+
+    integrator.user.refresh_from_db()
+    assert response.status_code == 200
+    assert "Select a valid choice." in response.content.decode()
+    assert integrator.user.role == Role.INTEGRATOR
+
+
+def test_account_page_shows_status_and_the_actions_without_secrets(
+    admin_client: Client, agent: User
+) -> None:
+    content = admin_client.get(url("accounts_user_change", agent.pk)).content.decode()
+
+    assert "Authenticator app" in content
+    assert "Set up" in content
+    for label in ("Disable…", "Reset second factor…", "Save role and teams"):
+        assert label in content
+    assert "Enable…" not in content
+    assert "Unlock…" not in content
+    assert agent.password not in content
+
+
+# --- Actions with a reason -----------------------------------------------------------------
+
+
+def test_an_action_first_asks_for_the_reason_and_changes_nothing(
+    admin_client: Client, agent: User
+) -> None:
+    response = run_action(admin_client, USERS, "disable_users", [agent], reason=None)
+
+    agent.refresh_from_db()
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert 'name="reason"' in content
+    assert agent.username in content
+    assert agent.is_active
+
+
+def _lock(user: User) -> None:
+    User.objects.filter(pk=user.pk).update(
+        locked_until=timezone.now() + timedelta(minutes=30), failed_sign_in_count=4
+    )
+
+
+def _disable(user: User) -> None:
+    user_disable(actor=SETUP, user=user, reason="set-up")
+
+
+ACTIONS = {
+    # action: (audit event, set-up, check that it happened)
+    "disable_users": (
+        "user.disabled",
+        signed_in_elsewhere,
+        lambda u: not u.is_active and not u.sessions.exists(),
+    ),
+    "enable_users": ("user.enabled", _disable, lambda u: u.is_active),
+    "unlock_users": (
+        "user.unlocked",
+        _lock,
+        lambda u: u.locked_until is None and u.failed_sign_in_count == 0,
+    ),
+    "reset_second_factor": (
+        "mfa.reset",
+        signed_in_elsewhere,
+        lambda u: not TOTPDevice.objects.filter(user=u).exists(),
+    ),
+}
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_an_action_with_a_reason_goes_through_its_service(
+    admin_client: Client, agent: User, security_admin: User, action: str
+) -> None:
+    audit_action, set_up, happened = ACTIONS[action]
+    set_up(agent)
+
+    response = run_action(
+        admin_client, USERS, action, [agent], reason="Ticket 7: confirmed by phone"
+    )
+
+    agent.refresh_from_db()
+    assert response.status_code == 302
+    assert happened(agent)
+    [event] = events(audit_action, agent.pk)
+    assert event.reason == "Ticket 7: confirmed by phone"
+    assert event.actor_id == str(security_admin.pk)
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_an_action_without_a_reason_shows_an_error_and_changes_nothing(
+    admin_client: Client, agent: User, action: str
+) -> None:
+    audit_action, set_up, happened = ACTIONS[action]
+    set_up(agent)
+
+    response = run_action(admin_client, USERS, action, [agent], reason="   ")
+
+    agent.refresh_from_db()
+    assert response.status_code == 200
+    assert "Give a reason: it is recorded in the audit log." in response.content.decode()
+    assert not happened(agent)
+    assert not events(audit_action, agent.pk)
+
+
+# --- API keys ------------------------------------------------------------------------------
+
+
+def test_a_created_key_is_shown_once_and_then_authenticates(
+    admin_client: Client, integrator: Integrator, security_admin: User
+) -> None:
+    response = admin_client.post(
+        url(KEY_ADD),
+        {
+            "user": integrator.user.pk,
+            "name": "Telephony",
+            "scopes": ["customers:read", "audit:read"],
+        },
+    )
+    assert response.status_code == 302
+
+    shown = admin_client.get(response["Location"]).content.decode()
+    [key] = KEY_PATTERN.findall(shown.split("copy it now")[0])
+    assert "it is not shown again" in shown
+    assert key not in admin_client.get(url(KEYS)).content.decode()
+    stored = ServiceAPIKey.objects.get(prefix=key.partition(".")[0])
+    assert stored.user == integrator.user
+    assert stored.scopes == ["audit:read", "customers:read"]
+    [event] = events("api_key.created", stored.prefix)
+    assert event.actor_id == str(security_admin.pk)
+    status = Client().get("/api/v1/status/", HTTP_AUTHORIZATION=f"Api-Key {key}")
+    assert status.status_code == 200
+    assert status.json()["authenticated_as"] == str(integrator.user.pk)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"user": "person"}, "Select a valid choice."),
+        ({"expires_at": "2020-01-01T10:00"}, "The expiry must be in the future."),
+        ({"scopes": []}, "This field is required."),
+        ({"scopes": ["customers:delete"]}, "Select a valid choice."),
+    ],
+)
+def test_bad_key_requests_are_refused_with_a_message_and_create_nothing(
+    admin_client: Client,
+    integrator: Integrator,
+    agent: User,
+    changes: dict[str, object],
+    message: str,
+) -> None:
+    data: dict[str, object] = {
+        "user": integrator.user.pk,
+        "name": "Telephony",
+        "scopes": ["customers:read"],
+    }
+    data |= {k: agent.pk if v == "person" else v for k, v in changes.items()}
+    keys_before = ServiceAPIKey.objects.count()
+
+    response = admin_client.post(url(KEY_ADD), data)
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert ServiceAPIKey.objects.count() == keys_before
+
+
+def test_revoking_a_key_needs_a_reason_and_stops_it_at_once(
+    admin_client: Client, integrator: Integrator
+) -> None:
+    key = ServiceAPIKey.objects.get(user=integrator.user)
+
+    refused = run_action(admin_client, KEYS, "revoke_keys", [key], reason="")
+    assert refused.status_code == 200
+    assert not events("api_key.revoked")
+    done = run_action(admin_client, KEYS, "revoke_keys", [key], reason="Leaked in a ticket")
+
+    key.refresh_from_db()
+    assert done.status_code == 302
+    assert key.revoked
+    [event] = events("api_key.revoked", key.prefix)
+    assert event.reason == "Leaked in a ticket"
+    assert (
+        Client().get("/api/v1/status/", HTTP_AUTHORIZATION=f"Api-Key {integrator.key}").status_code
+        == 401
+    )
+
+
+def test_keys_can_be_read_but_never_changed_or_deleted(
+    admin_client: Client, integrator: Integrator
+) -> None:
+    key = ServiceAPIKey.objects.get(user=integrator.user)
+
+    detail = admin_client.get(url("accounts_serviceapikey_change", key.pk))
+    changed = admin_client.post(url("accounts_serviceapikey_change", key.pk), {"name": "renamed"})
+    deleted = admin_client.post(url("accounts_serviceapikey_delete", key.pk), {"post": "yes"})
+
+    key.refresh_from_db()
+    assert detail.status_code == 200
+    assert key.hashed_key not in detail.content.decode()
+    assert (changed.status_code, deleted.status_code) == (403, 403)
+    assert key.name == "CRM"
+    assert not key.revoked
+
+
+# --- Who may use it ------------------------------------------------------------------------
+
+
+def test_agents_are_sent_to_sign_in_and_nothing_is_written(
+    client: Client, agent: User, other_agent: User
+) -> None:
+    login_verified(client, agent)
+
+    listing = client.get(url(USERS))
+    action = run_action(client, USERS, "disable_users", [other_agent], reason="revenge")
+
+    other_agent.refresh_from_db()
+    assert listing.status_code == 302
+    assert action.status_code == 302
+    assert listing["Location"].startswith(reverse("admin:login"))  # which sends on to ours
+    assert other_agent.is_active
+    assert not events("user.disabled")
+
+
+def test_compliance_officers_get_403_audited_and_nothing_is_written(
+    client: Client, compliance_officer: User, agent: User, integrator: Integrator
+) -> None:
+    login_verified(client, compliance_officer)
+    users_before = User.objects.count()
+
+    responses = [
+        client.get(url(USERS)),
+        client.post(url(USER_ADD), {"username": "x", "role": Role.INTEGRATOR}),
+        client.post(
+            url("accounts_user_change", agent.pk), {"role": Role.SUPERVISOR, "reason": "r"}
+        ),
+        run_action(client, USERS, "disable_users", [agent], reason="r"),
+        client.post(
+            url(KEY_ADD), {"user": integrator.user.pk, "name": "x", "scopes": ["audit:read"]}
+        ),
+    ]
+
+    agent.refresh_from_db()
+    assert [r.status_code for r in responses] == [403] * 5
+    assert User.objects.count() == users_before
+    assert ServiceAPIKey.objects.count() == 1
+    assert agent.is_active
+    assert agent.role == Role.AGENT
+    denied = events("access.denied")
+    assert len(denied) == 5
+    assert {e.actor_id for e in denied} == {str(compliance_officer.pk)}
+
+
+def test_service_accounts_cannot_use_the_admin(client: Client, integrator: Integrator) -> None:
+    with_key = client.post(
+        url(USER_ADD),
+        {"username": "x", "role": Role.INTEGRATOR},
+        HTTP_AUTHORIZATION=f"Api-Key {integrator.key}",
+    )
+    client.force_login(integrator.user)  # a session without a second factor is never accepted
+    with_session = client.post(url(USER_ADD), {"username": "y", "role": Role.INTEGRATOR})
+
+    assert (with_key.status_code, with_session.status_code) == (302, 302)
+    assert not User.objects.filter(username__in=["x", "y"]).exists()
+
+
+def test_security_admins_hold_no_customer_permissions(security_admin: User) -> None:
+    permissions = security_admin.get_all_permissions()
+    assert "accounts.assign_role" in permissions
+    assert not [name for name in permissions if name.startswith("customers.")]
+    group_permissions = Group.objects.filter(user=security_admin).values_list(
+        "permissions__content_type__app_label", flat=True
+    )
+    assert "customers" not in set(group_permissions)
+
+
+# --- What the admin does not offer ---------------------------------------------------------
+
+
+def test_accounts_are_never_deleted(admin_client: Client, agent: User) -> None:
+    user_admin = admin.site.get_model_admin(User)
+    request = admin_client.get(url(USERS)).wsgi_request
+
+    response = admin_client.post(url("accounts_user_delete", agent.pk), {"post": "yes"})
+
+    assert not user_admin.has_delete_permission(request, agent)
+    assert "delete_selected" not in user_admin.get_actions(request)
+    assert response.status_code == 403
+    assert User.objects.filter(pk=agent.pk).exists()
+
+
+def test_third_party_admins_that_bypass_the_services_are_gone(admin_client: Client) -> None:
+    assert not admin.site.is_registered(TOTPDevice)
+    assert not admin.site.is_registered(APIKey)
+    assert admin_client.get("/admin/otp_totp/totpdevice/").status_code == 404
+    assert admin_client.get("/admin/rest_framework_api_key/apikey/").status_code == 404
+
+
+def test_roles_are_shown_but_not_edited(admin_client: Client) -> None:
+    group = Group.objects.get(name="Security admin")
+
+    listing = admin_client.get(url("auth_group_changelist"))
+    detail = admin_client.get(url("auth_group_change", group.pk))
+    added = admin_client.post(url("auth_group_add"), {"name": "Root"})
+    changed = admin_client.post(url("auth_group_change", group.pk), {"name": "Root"})
+
+    assert (listing.status_code, detail.status_code) == (200, 200)
+    assert "accounts.assign_role" in detail.content.decode()
+    assert (added.status_code, changed.status_code) == (403, 403)
+    assert not Group.objects.filter(name="Root").exists()
+
+
+def test_teams_are_created_and_renamed_through_the_service_and_never_deleted(
+    admin_client: Client, team_a: Team
+) -> None:
+    created = admin_client.post(url("accounts_team_add"), {"name": "  Billing   queue "})
+    team = Team.objects.get(name="Billing queue")
+    duplicate = admin_client.post(url("accounts_team_add"), {"name": "team a"})
+    renamed = admin_client.post(url("accounts_team_change", team.pk), {"name": "Billing"})
+    deleted = admin_client.post(url("accounts_team_delete", team.pk), {"post": "yes"})
+
+    team.refresh_from_db()
+    assert created.status_code == 302
+    assert events("team.created", team.pk)
+    assert duplicate.status_code == 200
+    assert "Already in use." in duplicate.content.decode()
+    assert Team.objects.count() == 2
+    assert renamed.status_code == 302
+    assert team.name == "Billing"
+    [event] = events("team.renamed", team.pk)
+    assert event.details == {"from": "Billing queue", "to": "Billing"}
+    assert deleted.status_code == 403
+    assert Team.objects.filter(pk=team.pk).exists()
+
+
+def test_the_account_list_costs_the_same_queries_for_more_accounts(
+    admin_client: Client, team_a: Team
+) -> None:
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert admin_client.get(url(USERS)).status_code == 200
+        return len(captured)
+
+    make_person("extra.one", Role.AGENT, team_a)
+    few = queries()
+    for number in range(5):
+        make_person(f"extra.more{number}", Role.SUPERVISOR, team_a)
+
+    assert queries() == few

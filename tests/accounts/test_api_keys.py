@@ -1,0 +1,190 @@
+"""api_key_create / api_key_revoke: keys for service accounts only, shown once, stored hashed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db.models import Model
+from django.utils import timezone
+
+from accounts.models import Role, ServiceAPIKey, User
+from accounts.services.api_keys import api_key_create, api_key_revoke
+from accounts.services.users import user_create, user_disable
+from audit.models import AuditEvent
+from ccplatform.context import Actor
+from ccplatform.errors import ServiceError
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_actor(security_admin: User) -> Actor:
+    return Actor.user(security_admin.pk)
+
+
+@pytest.fixture
+def service_account(db: None) -> User:
+    return user_create(actor=Actor.system("test-setup"), username="telephony", role=Role.INTEGRATOR)
+
+
+def _column_values(row: Model) -> list[str]:
+    """Every concrete column of `row` as text, so a search covers fields added later too."""
+    return [str(field.value_from_object(row)) for field in row._meta.concrete_fields]
+
+
+def test_created_key_is_returned_once_and_only_its_prefix_and_hash_are_stored(
+    admin_actor: Actor, service_account: User
+) -> None:
+    key, plaintext = api_key_create(
+        actor=admin_actor,
+        user=service_account,
+        name="Telephony",
+        scopes=["customers:read", "audit:read"],
+        expires_at=None,
+    )
+
+    prefix, _, secret = plaintext.partition(".")
+    stored = ServiceAPIKey.objects.get(pk=key.pk)
+    assert stored.prefix == prefix
+    assert stored.hashed_key.startswith("sha512$$")
+    assert len(secret) >= 32
+    for value in _column_values(stored):
+        assert secret not in value
+        assert plaintext not in value
+    assert stored.is_valid(plaintext)
+    assert not stored.is_valid(f"{prefix}.{'x' * len(secret)}")
+
+
+def test_create_records_one_audit_event_naming_the_prefix_and_never_the_key(
+    admin_actor: Actor, service_account: User
+) -> None:
+    key, plaintext = api_key_create(
+        actor=admin_actor,
+        user=service_account,
+        name="Telephony",
+        scopes=["customers:write", "customers:read", "customers:read"],
+        expires_at=None,
+    )
+
+    event = AuditEvent.objects.get(action="api_key.created")
+    assert (event.actor_kind, event.actor_id) == ("user", admin_actor.id)
+    assert (event.target_type, event.target_id) == ("accounts.serviceapikey", key.prefix)
+    assert event.details["prefix"] == key.prefix
+    assert event.details["service_account"] == str(service_account.pk)
+    assert event.details["scopes"] == ["customers:read", "customers:write"]
+    secret = plaintext.partition(".")[2]
+    for row in AuditEvent.objects.all():
+        for value in _column_values(row):
+            assert secret not in value
+            # The stored hash is a credential check value too: it stays out of the log.
+            assert key.hashed_key.partition("$$")[2] not in value
+
+
+def test_expiry_and_scopes_are_kept_on_the_key(admin_actor: Actor, service_account: User) -> None:
+    expires_at = timezone.now() + timedelta(days=90)
+
+    key, _ = api_key_create(
+        actor=admin_actor,
+        user=service_account,
+        name="  Nightly export  ",
+        scopes=["audit:read"],
+        expires_at=expires_at,
+    )
+
+    key.refresh_from_db()
+    assert key.expiry_date == expires_at
+    assert key.scopes == ["audit:read"]
+    assert key.name == "Nightly export"
+    assert key.has_scope("audit:read")
+    assert not key.has_scope("customers:read")
+
+
+@pytest.mark.parametrize(
+    ("scopes", "expires_in", "field"),
+    [
+        pytest.param(["customers:delete"], None, "scopes", id="unknown-scope"),
+        pytest.param(["customers:read", "admin"], None, "scopes", id="one-unknown-among-known"),
+        pytest.param([], None, "scopes", id="no-scope"),
+        pytest.param(["customers:read"], timedelta(minutes=-1), "expires_at", id="past-expiry"),
+    ],
+)
+def test_bad_input_is_refused_with_a_field_error_and_creates_nothing(
+    admin_actor: Actor,
+    service_account: User,
+    scopes: list[str],
+    expires_in: timedelta | None,
+    field: str,
+) -> None:
+    expires_at = timezone.now() + expires_in if expires_in is not None else None
+
+    with pytest.raises(ServiceError) as refused:
+        api_key_create(
+            actor=admin_actor,
+            user=service_account,
+            name="Telephony",
+            scopes=scopes,
+            expires_at=expires_at,
+        )
+
+    assert field in refused.value.fields
+    assert not ServiceAPIKey.objects.exists()
+    assert not AuditEvent.objects.filter(action="api_key.created").exists()
+
+
+def test_a_person_cannot_hold_an_api_key(admin_actor: Actor, agent: User) -> None:
+    with pytest.raises(ServiceError) as refused:
+        api_key_create(
+            actor=admin_actor, user=agent, name="Mine", scopes=["customers:read"], expires_at=None
+        )
+
+    assert "API keys belong to service accounts" in refused.value.message
+    assert "user" in refused.value.fields
+    assert not ServiceAPIKey.objects.exists()
+    assert not AuditEvent.objects.filter(action="api_key.created").exists()
+
+
+def test_a_disabled_service_account_gets_no_new_key(
+    admin_actor: Actor, service_account: User
+) -> None:
+    user_disable(actor=admin_actor, user=service_account, reason="Contract ended")
+
+    with pytest.raises(ServiceError) as refused:
+        api_key_create(
+            actor=admin_actor,
+            user=service_account,
+            name="Telephony",
+            scopes=["customers:read"],
+            expires_at=None,
+        )
+
+    assert "disabled" in refused.value.message
+    assert "user" in refused.value.fields
+    assert not ServiceAPIKey.objects.exists()
+    assert not AuditEvent.objects.filter(action="api_key.created").exists()
+
+
+def test_revoking_needs_a_reason_and_is_audited_once(
+    admin_actor: Actor, service_account: User
+) -> None:
+    key, _ = api_key_create(
+        actor=admin_actor,
+        user=service_account,
+        name="Telephony",
+        scopes=["customers:read"],
+        expires_at=None,
+    )
+    with pytest.raises(ServiceError) as refused:
+        api_key_revoke(actor=admin_actor, key=key, reason="  ")
+    assert "reason" in refused.value.fields
+    assert not AuditEvent.objects.filter(action="api_key.revoked").exists()
+
+    api_key_revoke(actor=admin_actor, key=key, reason="Leaked in a ticket")
+    api_key_revoke(actor=admin_actor, key=key, reason="Clicked twice")
+
+    key.refresh_from_db()
+    assert key.revoked
+    event = AuditEvent.objects.get(action="api_key.revoked")
+    assert event.reason == "Leaked in a ticket"
+    assert event.details == {"prefix": key.prefix}
+    assert (event.target_type, event.target_id) == ("accounts.serviceapikey", key.prefix)
