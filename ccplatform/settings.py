@@ -151,8 +151,6 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    # Tests share the database with the processes they start (worker, gunicorn).
-    _database["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if REDIS_URL:
@@ -246,6 +244,8 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # collectstatic fills it in production
 
 # --- API -----------------------------------------------------------------------------------
 
@@ -315,6 +315,9 @@ LOGGING = build_logging_config(level=LOG_LEVEL, json_output=LOG_FORMAT == "json"
 
 try:
     _email_host = env.optional("EMAIL_HOST")
+    if PRODUCTION and not _email_host:
+        # People are told by email when their password or second factor changes.
+        raise ConfigurationError("EMAIL_HOST is required in production (security notifications)")
     MAILERS: dict[str, Any] = {
         "default": (
             {

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.test import TransactionTestCase
@@ -48,6 +50,11 @@ def _fixture_teardown_with_audit_unlocked(self: TransactionTestCase) -> None:
 
 
 TransactionTestCase._fixture_teardown = _fixture_teardown_with_audit_unlocked  # type: ignore[attr-defined]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Remove this run's broker, cache and SQLite folder (tests/settings.py)."""
+    shutil.rmtree(settings.TEST_VAR_DIR, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

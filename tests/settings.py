@@ -15,9 +15,16 @@ os.environ.setdefault("CCPLATFORM_ENV", "development")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-for-the-test-suite-only-0123456789abcdefghij")
 
 from ccplatform.settings import *  # noqa: F403
-from ccplatform.settings import CELERY_BROKER_URL, VAR_DIR
+from ccplatform.settings import CELERY_BROKER_URL, DATABASES, VAR_DIR
 
-TEST_VAR_DIR = VAR_DIR / "test"
+# One folder per test run, so that runs side by side (or a run beside `make run`) never
+# share a SQLite file, broker queue or cache. Processes a test starts inherit the run id
+# and so share the run's broker and cache.
+TEST_RUN_ID = os.environ.setdefault("CCPLATFORM_TEST_RUN_ID", str(os.getpid()))
+TEST_VAR_DIR = VAR_DIR / "test" / TEST_RUN_ID
+TEST_VAR_DIR.mkdir(parents=True, exist_ok=True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(TEST_VAR_DIR / "db.sqlite3")}
 if CELERY_BROKER_URL == "filesystem://":
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(TEST_VAR_DIR / "broker" / "queue"),
