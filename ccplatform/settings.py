@@ -107,6 +107,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "ccplatform.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Early, so that error pages raised by later middleware carry the policy too.
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -114,7 +116,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
     "ccplatform.middleware.NoStoreMiddleware",
