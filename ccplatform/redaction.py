@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# A run of digit groups joined by single spaces or dashes ("4111 1111-1111 1111 12 25").
-_DIGIT_RUN = re.compile(r"\d+(?:[ -]\d+)*")
+# A run of digit groups joined by single spaces or dashes ("4111 1111-1111 1111 12 25"),
+# not the decimals of a number ("took 0.000843000108160s" is a duration, not a card).
+_DIGIT_RUN = re.compile(r"(?<!\d)(?<!\d\.)\d+(?:[ -]\d+)*")
 _DIGIT_GROUP = re.compile(r"\d+")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 CARD_MASK_PREFIX = "•••• "

@@ -157,7 +157,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "ccplatform.cache.PrefixedRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "ccplatform",
         }

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
+from django.core.cache import cache, caches
 from django.test import Client, override_settings
 
 pytestmark = pytest.mark.django_db
@@ -52,3 +54,17 @@ def test_health_endpoints_refuse_post_and_answer_head(client: Client, path: str)
     assert client.post(path).status_code == 405
     # Uptime monitors often probe with HEAD.
     assert client.head(path).status_code == 200
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="needs Redis (REDIS_URL), as in CI")
+def test_clearing_the_cache_keeps_other_keys_in_the_shared_redis_database() -> None:
+    # The Celery broker keeps its queues in the same Redis database as the cache.
+    client = caches["default"]._cache.get_client(None, write=True)  # type: ignore[attr-defined]
+    client.set("celery-like-key", "queued task")
+    cache.set("ours", "value")
+    try:
+        cache.clear()
+        assert cache.get("ours") is None
+        assert client.get("celery-like-key") == b"queued task"
+    finally:
+        client.delete("celery-like-key")

@@ -167,7 +167,7 @@ def test_production_csp_allows_scripts_only_from_self_or_with_the_nonce(
 
 
 def test_production_uses_redis_for_cache_and_broker(production: dict[str, Any]) -> None:
-    assert production["CACHE_BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert production["CACHE_BACKEND"] == "ccplatform.cache.PrefixedRedisCache"
     assert production["CELERY_BROKER_URL"] == "redis://127.0.0.1:6379/15"
     assert production["ALLOWED_HOSTS"] == ["example.com"]
 

@@ -191,3 +191,10 @@ def test_text_without_personal_values_is_unchanged() -> None:
     result = redact(text)
     assert result.text == text
     assert not result.changed
+
+
+def test_decimals_of_a_number_are_not_a_card_number() -> None:
+    # 000843000108160 passes Luhn, but after "0." it is a fraction (Celery logs durations so).
+    text = "Task succeeded in 0.000843000108160s"
+    assert redact(text).text == text
+    assert redact("Card 4111 1111 1111 1111.").text == "Card •••• 1111."
