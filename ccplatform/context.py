@@ -83,7 +83,7 @@ def request_context(info: RequestInfo) -> Iterator[RequestInfo]:
 
 def new_request_id(upstream: str | None = None) -> str:
     """`upstream` if it is a well-formed id (from a proxy or a client), else a fresh one."""
-    if upstream and _REQUEST_ID.match(upstream):
+    if upstream and _REQUEST_ID.fullmatch(upstream):  # not match(): "$" allows a final \n
         return upstream
     return uuid.uuid4().hex
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from ccplatform.celery import app as celery_app
 from ccplatform.permissions import public_endpoint
@@ -46,13 +46,13 @@ CHECKS: dict[str, Callable[[], None]] = {
 
 
 @public_endpoint
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
 @public_endpoint
-@require_GET
+@require_safe
 def readyz(request: HttpRequest) -> JsonResponse:
     results: dict[str, str] = {}
     for name, check in CHECKS.items():

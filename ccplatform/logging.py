@@ -19,9 +19,17 @@ def _scrub(value: Any) -> Any:
         return redact(value).text
     if isinstance(value, Mapping):
         return {key: _scrub(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
+    if isinstance(value, list | tuple | set | frozenset):
         return [_scrub(item) for item in value]
-    return value
+    if value is None or isinstance(value, bool | float):
+        return value
+    if isinstance(value, int):
+        # A card number logged as a number is still a card number.
+        text = str(value)
+        masked = redact(text).text
+        return value if masked == text else masked
+    # The renderer would print anything else with repr(), after this processor has run.
+    return redact(str(value)).text
 
 
 def scrub_personal_values(

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# Digits with optional single separators; the look-arounds keep us from starting or ending
-# inside a longer digit run (an order number glued to a card number is not a card number).
-_CARD_CANDIDATE = re.compile(r"(?<![\d])\d(?:[ -]?\d){11,18}(?![\d])")
+# A run of digit groups joined by single spaces or dashes ("4111 1111-1111 1111 12 25"),
+# not the decimals of a number ("took 0.000843000108160s" is a duration, not a card).
+_DIGIT_RUN = re.compile(r"(?<!\d)(?<!\d\.)\d+(?:[ -]\d+)*")
+_DIGIT_GROUP = re.compile(r"\d+")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 CARD_MASK_PREFIX = "•••• "
 EMAIL_MASK = "[email redacted]"
@@ -22,7 +23,7 @@ def luhn_valid(digits: str) -> bool:
     """Whether the digit string passes the Luhn checksum."""
     total = 0
     for index, char in enumerate(reversed(digits)):
-        value = ord(char) - 48
+        value = int(char)  # not ord() - 48: \d also matches non-ASCII digits
         if index % 2 == 1:
             value *= 2
             if value > 9:
@@ -44,23 +45,54 @@ class Redaction:
         return bool(self.cards or self.emails)
 
 
-def _digits(text: str) -> str:
-    return "".join(char for char in text if char.isdigit())
+def _card_spans(run: str) -> list[tuple[int, int, str]]:
+    """(start, end, last four digits) of each card number in one digit run.
+
+    A card number is a sequence of whole groups of the run, 12–19 digits long, that passes
+    Luhn. Every such sequence is tried, not only the longest, so a card number is found even
+    when an expiry date follows it ("4111 1111 1111 1111 12 25") or a quantity precedes it;
+    overlapping finds are merged into one masked span. A group is never split: digits glued
+    to a card number make a different number, not a card.
+    """
+    groups = list(_DIGIT_GROUP.finditer(run))
+    merged: list[list[int]] = []  # [first group, last group] of each masked span
+    for first in range(len(groups)):
+        digits = ""
+        for last in range(first, len(groups)):
+            digits += groups[last].group()
+            if len(digits) > 19:
+                break
+            if len(digits) >= 12 and luhn_valid(digits):
+                if merged and first <= merged[-1][1]:
+                    merged[-1][1] = max(merged[-1][1], last)
+                else:
+                    merged.append([first, last])
+    spans = []
+    for first, last in merged:
+        digits = "".join(group.group() for group in groups[first : last + 1])
+        spans.append((groups[first].start(), groups[last].end(), digits[-4:]))
+    return spans
 
 
 def mask_card_numbers(text: str) -> tuple[str, int]:
-    """Replace every Luhn-valid 12–19 digit run with its last four digits."""
+    """Replace every Luhn-valid 12–19 digit number with its last four digits."""
     found = 0
 
     def replace(match: re.Match[str]) -> str:
         nonlocal found
-        digits = _digits(match.group(0))
-        if not 12 <= len(digits) <= 19 or not luhn_valid(digits):
-            return match.group(0)
-        found += 1
-        return CARD_MASK_PREFIX + digits[-4:]
+        run = match.group(0)
+        if len(run) < 12:
+            return run
+        pieces: list[str] = []
+        position = 0
+        for start, end, last_four in _card_spans(run):
+            pieces += [run[position:start], CARD_MASK_PREFIX + last_four]
+            position = end
+            found += 1
+        pieces.append(run[position:])
+        return "".join(pieces)
 
-    return _CARD_CANDIDATE.sub(replace, text), found
+    return _DIGIT_RUN.sub(replace, text), found
 
 
 def redact(text: str) -> Redaction:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,11 +14,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.processes import child_database_url, free_port
 
 
 def _children_of(pid: int) -> list[int]:
@@ -30,8 +25,12 @@ def _children_of(pid: int) -> list[int]:
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_run_platform_serves_and_stops_cleanly_on_ctrl_c() -> None:
-    port = _free_port()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    port = free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": child_database_url(),
+    }
     process = subprocess.Popen(
         [sys.executable, "manage.py", "run_platform", "--addr", f"127.0.0.1:{port}"],
         cwd=settings.BASE_DIR,
