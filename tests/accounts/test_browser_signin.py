@@ -17,7 +17,7 @@ from tests.browser import VIEWPORT, BrowserPage, browser_page_fixture  # noqa: F
 
 PASSWORD = "violet kettles hum at noon 1987"
 # A fixed place outside the repository, to look at after a run.
-ENROL_SCREENSHOT = "/tmp/enrol.png"  # noqa: S108
+ENROL_SCREENSHOT = "/tmp/enrol.png"
 
 pytestmark = [
     pytest.mark.slow,

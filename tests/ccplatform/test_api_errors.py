@@ -13,12 +13,14 @@ import pytest
 from django.test import Client
 from django.test.client import encode_multipart
 from pytest_django import Settings
-from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
+from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
 
 from accounts.models import User
+from accounts.throttling import ApiKeyRateThrottle, PersonRateThrottle
 from ccplatform.api.pagination import StandardPagination
 from ccplatform.api.views import StatusApi
 from tests.ccplatform.urls_for_tests import EXPLOSION_TEXT, FORBIDDEN_NAME, ROW_COUNT
+from tests.personas import login_verified
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.ccplatform.urls_for_tests")]
 
@@ -27,14 +29,13 @@ STATUS = "/api/v1/status/"
 
 
 @pytest.fixture
-def user() -> User:
-    return User.objects.create_user(username="integration-tester")
+def user(agent: User) -> User:
+    return agent
 
 
 @pytest.fixture
 def signed_in(client: Client, user: User) -> Client:
-    client.force_login(user)
-    return client
+    return login_verified(client, user)
 
 
 def error_of(response: Any, status: int) -> dict[str, Any]:
@@ -139,17 +140,16 @@ def test_service_error_from_a_view_gets_400_rule_violated(signed_in: Client) -> 
     }
 
 
-def test_unauthenticated_caller_gets_403_in_the_same_shape(client: Client) -> None:
-    # Session authentication sends no WWW-Authenticate challenge, so DRF answers 403, not 401.
+def test_unauthenticated_caller_gets_401_in_the_same_shape(client: Client) -> None:
     for response in (client.get(STATUS), post_json(client, ECHO, "{}")):
-        error = error_of(response, 403)
-        assert error["code"] == "forbidden"
+        error = error_of(response, 401)
+        assert error["code"] == "not_authenticated"
         assert "credentials" in error["message"]
+        assert response["WWW-Authenticate"] == "Api-Key"
 
 
 def test_session_post_without_csrf_token_gets_403_in_the_same_shape(user: User) -> None:
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(user)
+    client = login_verified(Client(enforce_csrf_checks=True), user)
     response = post_json(client, ECHO, json.dumps({"name": "ada", "count": 2}))
     error = error_of(response, 403)
     assert error["code"] == "forbidden"
@@ -192,8 +192,9 @@ def test_browser_500_is_an_html_page_with_the_request_id_and_no_traceback() -> N
 
 def test_api_views_use_the_configured_throttles() -> None:
     assert AnonRateThrottle in StatusApi.throttle_classes
-    assert UserRateThrottle in StatusApi.throttle_classes
-    assert set(SimpleRateThrottle.THROTTLE_RATES) == {"anon", "user"}
+    assert PersonRateThrottle in StatusApi.throttle_classes
+    assert ApiKeyRateThrottle in StatusApi.throttle_classes
+    assert set(SimpleRateThrottle.THROTTLE_RATES) == {"anon", "user", "api_key"}
 
 
 def test_third_request_over_a_two_per_minute_rate_gets_429_with_retry_after(
@@ -202,7 +203,9 @@ def test_third_request_over_a_two_per_minute_rate_gets_429_with_retry_after(
     # DRF copies DEFAULT_THROTTLE_RATES into a class attribute at import, so overriding
     # REST_FRAMEWORK (even with api_settings reloaded) would not reach the throttles.
     monkeypatch.setattr(
-        SimpleRateThrottle, "THROTTLE_RATES", {"anon": "2/minute", "user": "2/minute"}
+        SimpleRateThrottle,
+        "THROTTLE_RATES",
+        {"anon": "2/minute", "user": "2/minute", "api_key": "2/minute"},
     )
     assert signed_in.get(STATUS).status_code == 200
     assert signed_in.get(STATUS).status_code == 200
