@@ -14,7 +14,7 @@ class AccountsConfig(AppConfig):
         # Roles are defined in code; migrate is when permissions exist, so sync then.
         post_migrate.connect(_sync_roles_after_migrate, sender=self)
         # Registers the authentication schemes with drf-spectacular.
-        import accounts.schema  # noqa: F401, PLC0415
+        import accounts.schema  # noqa: F401
 
 
 def _sync_roles_after_migrate(**kwargs: Any) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess  # nosec B404 - starts this platform's own processes, no shell
+import subprocess  # nosec B404
 import sys
 import time
 from typing import Any
@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+# Starts this platform's own processes from a fixed argv, never through a shell.
 STOP_TIMEOUT_SECONDS = 15
 
 
@@ -64,7 +65,7 @@ class Command(BaseCommand):
             for name, command in commands.items():
                 # Own process group: the terminal's Ctrl-C reaches only us, and we stop the
                 # children in order (web first, so no new work arrives).
-                children[name] = subprocess.Popen(  # noqa: S603  # nosec B603 - fixed argv
+                children[name] = subprocess.Popen(  # noqa: S603  # nosec B603
                     command, cwd=settings.BASE_DIR, start_new_session=True
                 )
             self.stdout.write(
