@@ -12,7 +12,6 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-# Starts this platform's own processes from a fixed argv, never through a shell.
 STOP_TIMEOUT_SECONDS = 15
 
 
@@ -63,8 +62,9 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         try:
             for name, command in commands.items():
-                # Own process group: the terminal's Ctrl-C reaches only us, and we stop the
-                # children in order (web first, so no new work arrives).
+                # A fixed argv, never a shell. Own process group: the terminal's Ctrl-C
+                # reaches only us, and we stop the children in order (web first, so no new
+                # work arrives).
                 children[name] = subprocess.Popen(  # noqa: S603  # nosec B603
                     command, cwd=settings.BASE_DIR, start_new_session=True
                 )
