@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import urlencode
 from django_otp.admin import OTPAdminSite
+
+from accounts.views.signin import sign_out
 
 
 class PlatformAdminSite(OTPAdminSite):  # type: ignore[misc]  # django-otp is untyped
@@ -21,3 +23,22 @@ class PlatformAdminSite(OTPAdminSite):  # type: ignore[misc]  # django-otp is un
         """The admin has no sign-in form of its own: one sign-in flow, with MFA, for all."""
         target = request.GET.get("next") or reverse("admin:index")
         return HttpResponseRedirect(f"{reverse('accounts:login')}?{urlencode({'next': target})}")
+
+    def logout(
+        self, request: HttpRequest, extra_context: dict[str, object] | None = None
+    ) -> HttpResponse:
+        """Signing out of the admin is signing out of the platform (audited, Clear-Site-Data)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        return sign_out(request)
+
+    def password_change(
+        self, request: HttpRequest, extra_context: dict[str, object] | None = None
+    ) -> HttpResponse:
+        """The admin's own form would skip the fresh second factor a change requires."""
+        return HttpResponseRedirect(reverse("accounts:change_password"))
+
+    def password_change_done(
+        self, request: HttpRequest, extra_context: dict[str, object] | None = None
+    ) -> HttpResponse:
+        return HttpResponseRedirect(reverse("accounts:security"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -19,4 +18,4 @@ def home(request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated
         else []
     )
-    return render(request, "home.html", {"version": settings.CCPLATFORM_VERSION, "teams": teams})
+    return render(request, "home.html", {"teams": teams})

@@ -23,7 +23,7 @@ from rest_framework.permissions import AllowAny
 from accounts.models import User, UserSession
 from audit.models import AuditEvent
 from ccplatform.permissions import PUBLIC, declared_permission
-from tests.personas import PASSWORD, Integrator, current_code
+from tests.personas import PASSWORD, Integrator, current_code, login_verified
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
@@ -275,3 +275,28 @@ def test_after_sign_out_the_password_always_leads_to_the_second_factor(agent: Us
 
     assert response["Location"] == VERIFY
     assert not client.get("/accounts/security/").wsgi_request.user.is_authenticated
+
+
+def test_the_admins_own_password_form_is_not_a_way_around_the_fresh_code(
+    client: Client, security_admin: User
+) -> None:
+    login_verified(client, security_admin)
+    response = client.get("/admin/password_change/")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/security/password/"
+    assert client.post("/admin/password_change/", {"old_password": PASSWORD}).status_code == 302
+    security_admin.refresh_from_db()
+    assert security_admin.check_password(PASSWORD)
+
+
+def test_signing_out_of_the_admin_signs_out_of_the_platform(
+    client: Client, security_admin: User
+) -> None:
+    login_verified(client, security_admin)
+    response = client.post("/admin/logout/")
+    assert response.status_code == 302
+    assert response["Clear-Site-Data"] == '"cache", "cookies", "storage"'
+    assert AuditEvent.objects.filter(
+        action="session.ended", target_id=str(security_admin.pk)
+    ).exists()
+    assert client.get("/accounts/security/").status_code == 302
