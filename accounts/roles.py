@@ -7,14 +7,27 @@ app defines them.
 
 from __future__ import annotations
 
+from django.apps import apps
+from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 from accounts.models import Role
 
+_CUSTOMER_WORK = (
+    "customers.view_customer",
+    "customers.add_customer",
+    "customers.change_customer",
+    "customers.reveal_customer",
+    "customers.add_note",
+    "customers.add_interaction",
+)
+
 ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
-    Role.AGENT: (),
-    Role.SUPERVISOR: (),
+    # Agents see their teams' customers; medical fields need view_medical, which only
+    # supervisors hold by default.
+    Role.AGENT: _CUSTOMER_WORK,
+    Role.SUPERVISOR: (*_CUSTOMER_WORK, "customers.view_medical"),
     Role.COMPLIANCE_OFFICER: ("audit.view_auditevent",),
     Role.SECURITY_ADMIN: (
         "accounts.view_user",
@@ -55,6 +68,9 @@ def _permissions(names: tuple[str, ...]) -> list[Permission]:
 @transaction.atomic
 def sync_roles() -> None:
     """Create one group per role and give it exactly the permissions listed above."""
+    # Permissions of apps migrated after this one do not exist yet at this point of migrate.
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0)
     for role, names in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=group_name(role))
         group.permissions.set(_permissions(names))

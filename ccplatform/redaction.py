@@ -100,3 +100,35 @@ def redact(text: str) -> Redaction:
     masked, cards = mask_card_numbers(text)
     masked, emails = _EMAIL.subn(EMAIL_MASK, masked)
     return Redaction(text=masked, cards=cards, emails=emails)
+
+
+@dataclass(frozen=True)
+class CardRedaction:
+    """Free text with card numbers masked, and what was found and removed."""
+
+    text: str
+    cards: int = 0
+    removed: int = 0  # CVV-like codes or expiry dates next to a card number
+
+
+_NEXT_TO_CARD = re.compile(
+    r"(?P<card>" + re.escape(CARD_MASK_PREFIX) + r"\d{4})"
+    r"(?P<tail>(?:[\s,;:/-]*(?:(?:cvv2?|cvc2?|csc|security code|exp(?:iry|\.)?|expires?)[\s:#.]*)?"
+    r"(?:\d{3,4}|\d{1,2}\s*/\s*\d{2,4}))+)",
+    re.IGNORECASE,
+)
+
+
+def redact_card_data(text: str) -> CardRedaction:
+    """Mask card numbers to the last four digits and drop a CVV or expiry right after one."""
+    masked, cards = mask_card_numbers(text)
+    if not cards:
+        return CardRedaction(text=text)
+    removed = 0
+
+    def drop(match: re.Match[str]) -> str:
+        nonlocal removed
+        removed += 1
+        return match.group("card") + " [card data removed]"
+
+    return CardRedaction(text=_NEXT_TO_CARD.sub(drop, masked), cards=cards, removed=removed)

@@ -17,6 +17,7 @@ import django_stubs_ext
 from django.utils.csp import CSP
 
 from ccplatform.config import ConfigurationError, Env, check_secret_key, fail, read_dotenv
+from ccplatform.crypto.keyring import KeyRingError, LocalKeyFile, parse_keyring
 from ccplatform.logging import build_logging_config
 
 django_stubs_ext.monkeypatch()
@@ -86,6 +87,41 @@ try:
     SIGNIN_IP_LIMIT = env.integer("SIGNIN_IP_LIMIT", 30, minimum=1)
     SIGNIN_IP_WINDOW_SECONDS = env.integer("SIGNIN_IP_WINDOW_SECONDS", 900, minimum=1)
     DORMANT_DAYS = env.integer("DORMANT_DAYS", 90, minimum=1)
+    PHONE_DEFAULT_REGION = env.text("PHONE_DEFAULT_REGION", "US").upper()
+    REVEAL_RATE = env.text("REVEAL_RATE", "30/hour")
+
+    # Field encryption and blind-index keys (ccplatform.crypto): from the environment or
+    # secret files in production; a generated local file in the embedded default.
+    _field_keys = env.secret("FIELD_ENCRYPTION_KEYS")
+    _blind_keys = env.secret("BLIND_INDEX_KEYS")
+    KEY_FILE = VAR_DIR / "keyring.json"
+    try:
+        if _field_keys and _blind_keys:
+            FIELD_ENCRYPTION_KEYRING = parse_keyring(
+                _field_keys,
+                env.optional("FIELD_ENCRYPTION_ACTIVE_KEY"),
+                name="FIELD_ENCRYPTION_KEYS",
+            )
+            BLIND_INDEX_KEYRING = parse_keyring(
+                _blind_keys, env.optional("BLIND_INDEX_ACTIVE_KEY"), name="BLIND_INDEX_KEYS"
+            )
+            KEYS_FROM_LOCAL_FILE = False
+        elif PRODUCTION or _field_keys or _blind_keys:
+            raise ConfigurationError(
+                "FIELD_ENCRYPTION_KEYS and BLIND_INDEX_KEYS (or their _FILE variants) are both "
+                "required in production (`manage.py generate_keys` prints a pair)"
+            )
+        else:
+            VAR_DIR.mkdir(exist_ok=True)
+            FIELD_ENCRYPTION_KEYRING, BLIND_INDEX_KEYRING, _created = LocalKeyFile(
+                KEY_FILE
+            ).load_or_create()
+            KEYS_FROM_LOCAL_FILE = True
+    except KeyRingError as _error:
+        raise ConfigurationError(str(_error)) from None
+    FIELD_ENCRYPTION_PROVIDER = env.text(
+        "FIELD_ENCRYPTION_PROVIDER", "ccplatform.crypto.providers.LocalKeyProvider"
+    )
 except ConfigurationError as _error:
     fail(_error)
 

@@ -13,6 +13,13 @@ import os
 os.environ["CCPLATFORM_READ_DOTENV"] = "0"
 os.environ.setdefault("CCPLATFORM_ENV", "development")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-for-the-test-suite-only-0123456789abcdefghij")
+# Fixed test keys (two field-encryption versions, so rotation can be tested), never a file.
+os.environ.setdefault(
+    "FIELD_ENCRYPTION_KEYS",
+    "1:dGVzdC1maWVsZC1rZXktdmVyc2lvbi0xLTMyLWJ5dGU,2:dGVzdC1maWVsZC1rZXktdmVyc2lvbi0yLTMyLWJ5dGU",
+)
+os.environ.setdefault("FIELD_ENCRYPTION_ACTIVE_KEY", "1")
+os.environ.setdefault("BLIND_INDEX_KEYS", "1:dGVzdC1ibGluZC1pbmRleC1rZXktdjEtMzItYnl0ZXM")
 
 from ccplatform.settings import *  # noqa: F403
 from ccplatform.settings import CELERY_BROKER_URL, DATABASES, VAR_DIR

@@ -1,0 +1,1 @@
+"""Every write (and audited read) of customer data."""
