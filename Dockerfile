@@ -46,10 +46,13 @@ COPY --from=build /opt/venv /opt/venv
 COPY . .
 
 # Static files are collected once, here, with production settings (hashed, compressed names
-# for whitenoise). Settings refuse to load without a strong secret, a database, a broker and
-# a mail server, so the build passes throw-away values that exist only for this command: the
-# secret is generated on the spot and nothing is contacted.
+# for whitenoise). Settings refuse to load without a strong secret, encryption keys, a
+# database, a broker and a mail server, so the build passes throw-away values that exist only
+# for this command: the secret and the keys are generated on the spot (and never used to
+# encrypt anything) and nothing is contacted.
 RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+        FIELD_ENCRYPTION_KEYS="1:$(python -c 'import secrets; print(secrets.token_urlsafe(32))')" \
+        BLIND_INDEX_KEYS="1:$(python -c 'import secrets; print(secrets.token_urlsafe(32))')" \
         DATABASE_URL=sqlite:///:memory: \
         REDIS_URL=redis://build.invalid:6379/0 \
         ALLOWED_HOSTS=build.invalid \

@@ -27,6 +27,7 @@ from accounts.services.users import user_create
 from audit.services import AuditTarget, audit_record
 from ccplatform.context import Actor
 from ccplatform.errors import ServiceError
+from customers.demo import demo_customers_seed
 
 SEED_ACTOR = Actor.system("seed_demo")
 TEAM_NORTH = "Team North"
@@ -81,6 +82,7 @@ class SeedResult:
     api_key: ServiceAPIKey
     api_key_plaintext: str
     created: int
+    customers_created: int = 0
 
 
 def _derive(purpose: str, digestmod: Callable[[], Any] = hashlib.sha256) -> bytes:
@@ -219,9 +221,21 @@ def _seeded_person(user: User, device: TOTPDevice) -> SeededAccount:
     )
 
 
+def _seed_customers(teams: dict[str, Team], *, people: list[SeededAccount]) -> int:
+    """Fictional customers in each demo agent's teams, with that agent's notes."""
+    created = 0
+    for account, seeded in zip(DEMO_PEOPLE, people, strict=True):
+        if account.role != Role.AGENT:
+            continue
+        for name in account.teams:
+            created += demo_customers_seed(actor=SEED_ACTOR, team=teams[name], agent=seeded.user)
+    return created
+
+
 @transaction.atomic
 def demo_seed() -> SeedResult:
-    """Create whatever demo teams, accounts, factors and key are missing; all or nothing.
+    """Create whatever demo teams, accounts, factors, key and customers are missing; all or
+    nothing. Each demo agent's teams get fictional customers, with the agent's notes.
 
     Running it again creates nothing and records nothing: each record is looked up first.
     """
@@ -242,4 +256,5 @@ def demo_seed() -> SeedResult:
     api_key, plaintext, key_made = _ensure_api_key(service_account)
     created += made + key_made
     accounts.append(SeededAccount(service_account, None, None, None))
-    return SeedResult(accounts, api_key, plaintext, created)
+    customers = _seed_customers(teams, people=accounts[: len(DEMO_PEOPLE)])
+    return SeedResult(accounts, api_key, plaintext, created + customers, customers)

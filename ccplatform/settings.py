@@ -106,10 +106,20 @@ try:
                 _blind_keys, env.optional("BLIND_INDEX_ACTIVE_KEY"), name="BLIND_INDEX_KEYS"
             )
             KEYS_FROM_LOCAL_FILE = False
-        elif PRODUCTION or _field_keys or _blind_keys:
+        elif not (_field_keys or _blind_keys) and PRODUCTION:
             raise ConfigurationError(
-                "FIELD_ENCRYPTION_KEYS and BLIND_INDEX_KEYS (or their _FILE variants) are both "
-                "required in production (`manage.py generate_keys` prints a pair)"
+                "FIELD_ENCRYPTION_KEYS and BLIND_INDEX_KEYS (or their _FILE variants) are "
+                "required in production (`python -m ccplatform.crypto.keygen` prints a pair)"
+            )
+        elif _field_keys or _blind_keys:
+            _missing, _given = (
+                ("BLIND_INDEX_KEYS", "FIELD_ENCRYPTION_KEYS")
+                if _field_keys
+                else ("FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEYS")
+            )
+            raise ConfigurationError(
+                f"{_missing} (or {_missing}_FILE) is required with {_given} "
+                "(`python -m ccplatform.crypto.keygen` prints a pair)"
             )
         else:
             VAR_DIR.mkdir(exist_ok=True)

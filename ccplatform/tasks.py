@@ -1,4 +1,4 @@
-"""Platform-level Celery tasks: liveness of the worker and beat."""
+"""Platform-level Celery tasks: liveness of the worker and beat, key rotation."""
 
 from __future__ import annotations
 
@@ -6,7 +6,11 @@ from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
 
+from ccplatform.context import Actor
+from ccplatform.crypto.rotation import DEFAULT_BATCH_SIZE, rotation_job, rotation_run
+
 HEARTBEAT_CACHE_KEY = "ccplatform:heartbeat"
+TASK_MAX_BATCHES = 100
 
 
 @shared_task(name="ccplatform.tasks.heartbeat")
@@ -21,3 +25,39 @@ def heartbeat() -> str:
 def ping() -> str:
     """Answer 'pong': the smallest proof that a worker consumes from the broker."""
     return "pong"
+
+
+@shared_task(name="ccplatform.tasks.rotate_keys")
+def rotate_keys(
+    *,
+    job: str,
+    after: str | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    max_batches: int = TASK_MAX_BATCHES,
+) -> dict[str, object]:
+    """Run rotation batches of one job (`manage.py rotate_keys` does the same in the shell).
+
+    Takes a job name and a row id to resume after, never personal data. After `max_batches`
+    it sends itself again from where it stopped, so no single task runs for hours and a
+    redelivered task (its worker died) repeats at most one task's batches, which are no-ops
+    for rows already rotated.
+    """
+    result = rotation_run(
+        rotation_job(job),
+        actor=Actor.system("rotate_keys task"),
+        batch_size=batch_size,
+        max_batches=max_batches,
+        after=after,
+    )
+    if not result.complete:
+        rotate_keys.delay(
+            job=job, after=result.last, batch_size=batch_size, max_batches=max_batches
+        )
+    return {
+        "job": job,
+        "rotated": result.rotated,
+        "failed": len(result.failed),
+        "batches": result.batches,
+        "complete": result.complete,
+        "remaining": result.remaining,
+    }

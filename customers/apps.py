@@ -6,3 +6,10 @@ from django.apps import AppConfig
 class CustomersConfig(AppConfig):
     name = "customers"
     verbose_name = "Customers"
+
+    def ready(self) -> None:
+        # Imported here, once the app registry is ready: the rotation job queries models.
+        from ccplatform.crypto.rotation import register
+        from customers.services.rotation import CustomerLookupRecompute
+
+        register(CustomerLookupRecompute())

@@ -101,6 +101,8 @@ class Interaction(models.Model):
     outcome = models.CharField(max_length=20, choices=InteractionOutcome.choices)
     summary_enc = models.TextField(blank=True)
     occurred_at = models.DateTimeField(default=timezone.now)
+    # Version of the card-data scanner the summary last went through (rescan_notes).
+    scanned_version = models.PositiveSmallIntegerField(default=1)
 
     class Meta:
         ordering = ["-occurred_at"]
@@ -122,6 +124,7 @@ class Note(models.Model):
     )
     body_enc = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
+    # Version of the card-data scanner the body last went through (rescan_notes).
     scanned_version = models.PositiveSmallIntegerField(default=1)
 
     class Meta:

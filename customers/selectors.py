@@ -24,7 +24,10 @@ def customers_visible_to(caller: Caller) -> QuerySet[Customer]:
     """
     base = Customer.objects.select_related("data_key", "team")
     if isinstance(caller, ServiceAPIKey):
-        return base if caller.has_scope(Scope.CUSTOMERS_READ) else base.none()
+        # Authentication already refuses such keys; a key reaching here by another path
+        # (a task, a shell) must not read either.
+        usable = not caller.revoked and not caller.has_expired and caller.user.is_active
+        return base if usable and caller.has_scope(Scope.CUSTOMERS_READ) else base.none()
     if not caller.is_active or not caller.has_perm("customers.view_customer"):
         return base.none()
     teams = caller.teams.all()

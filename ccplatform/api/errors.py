@@ -10,6 +10,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from ccplatform.crypto.providers import DecryptionError
 from ccplatform.errors import ServiceError, error_body
 
 _CODES = {
@@ -33,9 +34,27 @@ def _message(detail: Any) -> str:
     return str(detail)
 
 
+INTEGRITY_MESSAGE = (
+    "This record failed its integrity check (its encrypted data was changed or moved), so "
+    "it cannot be shown or changed. The failure has been recorded; report it to security."
+)
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     request = context.get("request")
     django_request = getattr(request, "_request", request)
+    if isinstance(exc, DecryptionError):
+        # The cause stays out of the body (it names keys and rows). Recording the audit
+        # event is the job of the app's view, which knows the record (ccplatform has no audit).
+        body = error_body("integrity_failure", INTEGRITY_MESSAGE, django_request)
+        return Response(body, status=status.HTTP_409_CONFLICT)
+    retry_after = getattr(exc, "retry_after", None)
+    if isinstance(exc, ServiceError) and isinstance(retry_after, int):
+        # A service's own rate limit (e.g. customers' reveal allowance): a 429 like DRF's.
+        body = error_body("throttled", exc.message, django_request)
+        limited = Response(body, status=status.HTTP_429_TOO_MANY_REQUESTS)
+        limited["Retry-After"] = str(max(retry_after, 1))
+        return limited
     if isinstance(exc, ServiceError):
         body = error_body("rule_violated", exc.message, django_request, exc.fields or None)
         return Response(body, status=status.HTTP_400_BAD_REQUEST)

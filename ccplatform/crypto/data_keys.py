@@ -12,13 +12,19 @@ from ccplatform.models import DataKey
 DATA_KEY_BYTES = 32
 
 
-def data_key_create(subject: str) -> tuple[DataKey, bytes]:
-    """A new random data key for `subject`, stored wrapped; returns the row and the key."""
+def data_key_build(subject: str) -> tuple[DataKey, bytes]:
+    """A new random data key for `subject`, wrapped but not saved (bulk import saves many
+    rows with one bulk_create); returns the unsaved row and the key."""
     plain = os.urandom(DATA_KEY_BYTES)
     wrapped = key_provider().wrap(plain, context=subject)
-    row = DataKey.objects.create(
-        subject=subject, kek_version=wrapped.kek_version, wrapped=wrapped.blob
-    )
+    row = DataKey(subject=subject, kek_version=wrapped.kek_version, wrapped=wrapped.blob)
+    return row, plain
+
+
+def data_key_create(subject: str) -> tuple[DataKey, bytes]:
+    """A new random data key for `subject`, stored wrapped; returns the row and the key."""
+    row, plain = data_key_build(subject)
+    row.save(force_insert=True)
     return row, plain
 
 

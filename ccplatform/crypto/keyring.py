@@ -67,12 +67,19 @@ def parse_keyring(spec: str, active: str | None = None, *, name: str = "key ring
         if not part:
             continue
         version, sep, encoded = part.partition(":")
-        if not sep or not version.isdigit():
+        if not sep or not (version.isascii() and version.isdigit()):
             raise KeyRingError(f"{name}: each entry must be VERSION:BASE64KEY (VERSION a number)")
+        version = str(int(version))  # "01" and "1" are one version, as stored rows name it
+        if version in keys:
+            # Silently keeping one of the two would lose the other key, and its data.
+            raise KeyRingError(f"{name}: version {version} appears twice")
         keys[version] = _decode(encoded, f"{name} version {version}")
     if not keys:
         raise KeyRingError(f"{name} is empty")
-    return KeyRing(keys=keys, active=active or max(keys, key=int))
+    try:
+        return KeyRing(keys=keys, active=active or max(keys, key=int))
+    except KeyRingError as error:
+        raise KeyRingError(f"{name}: {error}") from None
 
 
 def new_key() -> str:

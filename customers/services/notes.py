@@ -13,50 +13,88 @@ from audit.models import Outcome
 from audit.services import audit_record
 from ccplatform.context import Actor
 from ccplatform.errors import ServiceError
-from ccplatform.redaction import redact_card_data
+from ccplatform.redaction import CARD_SCANNER_VERSION, CardRedaction, redact_card_data
 from customers.crypto import CustomerCipher
 from customers.models import Customer, Interaction, InteractionChannel, InteractionOutcome, Note
 
 NOTE_TABLE = "customers_note"
 INTERACTION_TABLE = "customers_interaction"
 MAX_TEXT = 10_000
+# Clocks of agents' machines drift; an interaction a few minutes "ahead" is not an error.
+FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 
 
-def _scanned(actor: Actor, customer: Customer, text: str, *, where: str) -> str:
-    """Mask card numbers (and drop a CVV or expiry next to one); record a security event."""
-    result = redact_card_data(text)
-    if result.cards:
-        audit_record(
-            actor=actor,
-            action="customer.card_data_redacted",
-            target=customer,
-            outcome=Outcome.ALLOWED,
-            details={
-                "where": where,
-                "cards": result.cards,
-                "cvv_or_expiry_removed": result.removed,
-            },
-        )
-    return result.text
+def _text_errors(value: object, *, required: bool) -> tuple[str, list[str]]:
+    """The trimmed text and what is wrong with it (empty list when it is fine)."""
+    if value is None and not required:
+        return "", []
+    if not isinstance(value, str):
+        return "", ["Give text."]
+    text = value.strip()
+    if required and not text:
+        return text, ["This field is required."]
+    if len(text) > MAX_TEXT:
+        return text, [f"At most {MAX_TEXT} characters."]
+    if "\x00" in text:
+        return text, ["The text contains a NUL character."]
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate (a broken emoji from some clients) cannot be encrypted as UTF-8.
+        return text, ["The text contains characters that are not valid Unicode."]
+    return text, []
+
+
+def card_data_redacted(
+    *, actor: Actor, customer: Customer, result: CardRedaction, where: str, row_id: object
+) -> None:
+    """Record the security event of card data found in free text (counts only, never text)."""
+    audit_record(
+        actor=actor,
+        action="customer.card_data_redacted",
+        target=customer,
+        outcome=Outcome.ALLOWED,
+        details={
+            "where": where,
+            where: str(row_id),
+            "cards": result.cards,
+            "cvv_or_expiry_removed": result.removed,
+            "scanner_version": CARD_SCANNER_VERSION,
+        },
+    )
 
 
 @transaction.atomic
 def customer_note_add(*, actor: Actor, customer: Customer, author: User, body: str) -> Note:
-    body = body.strip()
-    if not body:
-        raise ServiceError("A note cannot be empty.", fields={"body": ["This field is required."]})
-    if len(body) > MAX_TEXT:
-        raise ServiceError(
-            "The note is too long.", fields={"body": [f"At most {MAX_TEXT} characters."]}
-        )
-    note = Note(customer=customer, author=author)
-    text = _scanned(actor, customer, body, where="note")
-    note.body_enc = CustomerCipher(customer).seal(NOTE_TABLE, "body", note.pk, text)
+    """Add a note: card numbers in it are masked (and recorded) before it is encrypted."""
+    text, problems = _text_errors(body, required=True)
+    if problems:
+        raise ServiceError("The note is not valid.", fields={"body": problems})
+    note = Note(customer=customer, author=author, scanned_version=CARD_SCANNER_VERSION)
+    result = redact_card_data(text)
+    note.body_enc = CustomerCipher(customer).seal(NOTE_TABLE, "body", note.pk, result.text)
     note.save(force_insert=True)
+    if result.changed:
+        card_data_redacted(
+            actor=actor, customer=customer, result=result, where="note", row_id=note.pk
+        )
     audit_record(
         actor=actor, action="customer.note_added", target=customer, details={"note": str(note.pk)}
     )
     return note
+
+
+def _occurred_at_errors(occurred_at: object) -> tuple[dt.datetime, list[str]]:
+    now = timezone.now()
+    if occurred_at is None:
+        return now, []
+    if not isinstance(occurred_at, dt.datetime):
+        return now, ["Give a date and time."]
+    if timezone.is_naive(occurred_at):
+        return now, ["Give a time zone."]
+    if occurred_at > now + FUTURE_TOLERANCE:
+        return now, ["An interaction cannot be in the future."]
+    return occurred_at, []
 
 
 @transaction.atomic
@@ -70,29 +108,42 @@ def customer_interaction_add(
     summary: str = "",
     occurred_at: dt.datetime | None = None,
 ) -> Interaction:
+    """Log a call, chat or email; its summary is scanned for card data and encrypted."""
     errors: dict[str, list[str]] = {}
-    if channel not in InteractionChannel.values:
+    if not isinstance(channel, str) or channel not in InteractionChannel.values:
         errors["channel"] = [f"Choose from {', '.join(InteractionChannel.values)}."]
-    if outcome not in InteractionOutcome.values:
+    if not isinstance(outcome, str) or outcome not in InteractionOutcome.values:
         errors["outcome"] = [f"Choose from {', '.join(InteractionOutcome.values)}."]
-    when = occurred_at or timezone.now()
-    if timezone.is_naive(when):
-        errors["occurred_at"] = ["Give a time zone."]
-    elif when > timezone.now() + dt.timedelta(minutes=5):
-        errors["occurred_at"] = ["An interaction cannot be in the future."]
-    if len(summary) > MAX_TEXT:
-        errors["summary"] = [f"At most {MAX_TEXT} characters."]
+    when, problems = _occurred_at_errors(occurred_at)
+    if problems:
+        errors["occurred_at"] = problems
+    text, problems = _text_errors(summary, required=False)
+    if problems:
+        errors["summary"] = problems
     if errors:
         raise ServiceError("Some fields are invalid.", fields=errors)
     interaction = Interaction(
-        customer=customer, agent=agent, channel=channel, outcome=outcome, occurred_at=when
+        customer=customer,
+        agent=agent,
+        channel=channel,
+        outcome=outcome,
+        occurred_at=when.astimezone(dt.UTC),
+        scanned_version=CARD_SCANNER_VERSION,
     )
-    if summary.strip():
-        text = _scanned(actor, customer, summary.strip(), where="interaction")
+    result = redact_card_data(text)
+    if text:
         interaction.summary_enc = CustomerCipher(customer).seal(
-            INTERACTION_TABLE, "summary", interaction.pk, text
+            INTERACTION_TABLE, "summary", interaction.pk, result.text
         )
     interaction.save(force_insert=True)
+    if result.changed:
+        card_data_redacted(
+            actor=actor,
+            customer=customer,
+            result=result,
+            where="interaction",
+            row_id=interaction.pk,
+        )
     audit_record(
         actor=actor,
         action="customer.interaction_added",
@@ -103,7 +154,11 @@ def customer_interaction_add(
 
 
 def customer_history(customer: Customer, *, limit: int = 50) -> dict[str, list[dict[str, Any]]]:
-    """The customer's latest notes and interactions, decrypted (the caller audits the view)."""
+    """The customer's latest notes and interactions, decrypted (the caller audits the view).
+
+    Raises DecryptionError if a stored text fails its integrity check; callers show and
+    record an integrity failure rather than garbled text.
+    """
     cipher = CustomerCipher(customer)
     notes = [
         {
@@ -112,7 +167,7 @@ def customer_history(customer: Customer, *, limit: int = 50) -> dict[str, list[d
             "created_at": note.created_at,
             "body": cipher.open(NOTE_TABLE, "body", note.pk, note.body_enc),
         }
-        for note in customer.notes.select_related("author")[:limit]
+        for note in customer.notes.select_related("author").order_by("-created_at", "-pk")[:limit]
     ]
     interactions = [
         {
@@ -125,6 +180,8 @@ def customer_history(customer: Customer, *, limit: int = 50) -> dict[str, list[d
             if item.summary_enc
             else "",
         }
-        for item in customer.interactions.select_related("agent")[:limit]
+        for item in customer.interactions.select_related("agent").order_by("-occurred_at", "-pk")[
+            :limit
+        ]
     ]
     return {"notes": notes, "interactions": interactions}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -12,14 +12,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Team, User
+from audit.models import Outcome
 from audit.services import audit_record
 from ccplatform.context import Actor
 from ccplatform.crypto.blind_index import LookupKind, NormalisationError, blind_index, normalise
 from ccplatform.crypto.data_keys import data_key_create
 from ccplatform.errors import ServiceError
-from ccplatform.redaction import mask_card_numbers
+from ccplatform.models import DataKey
+from ccplatform.redaction import mask_card_numbers, redact_card_data
 from customers.crypto import CustomerCipher
-from customers.fields import FIELDS, MEDICAL_FIELDS, REVEALABLE, mask_value
+from customers.fields import FIELDS, MEDICAL_FIELDS, REVEALABLE, Kind, mask_value
 from customers.models import Customer, CustomerLookup
 
 LOOKUP_FIELDS = {
@@ -37,6 +39,21 @@ class RevealLimitError(ServiceError):
         self.retry_after = retry_after
 
 
+def _date_of_birth(value: object) -> dt.date | None:
+    """The date given as a date or ISO text; None if it is neither (a bad value is
+    refused here rather than stored, because it could not be read back)."""
+    if isinstance(value, dt.datetime):
+        return None
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
 def _clean(values: Mapping[str, Any]) -> dict[str, Any]:
     """Normalise and check values; field errors are collected, nothing is written."""
     unknown = set(values) - set(FIELDS)
@@ -44,6 +61,11 @@ def _clean(values: Mapping[str, Any]) -> dict[str, Any]:
         raise ServiceError("Unknown fields.", fields={name: ["Unknown field."] for name in unknown})
     clean: dict[str, Any] = dict(values)
     errors: dict[str, list[str]] = {}
+    for field, spec in FIELDS.items():
+        # One value given for a list field is one item (not a list of its characters).
+        if spec.kind == Kind.LIST and isinstance(clean.get(field), str | tuple):
+            item = clean[field]
+            clean[field] = list(item) if isinstance(item, tuple) else [item] if item.strip() else []
     for field, kind in LOOKUP_FIELDS.items():
         if field not in clean or clean[field] in (None, ""):
             continue
@@ -71,10 +93,16 @@ def _clean(values: Mapping[str, Any]) -> dict[str, Any]:
         ]
     for field in ("medical_notes",):
         if clean.get(field):
-            clean[field] = mask_card_numbers(str(clean[field]))[0]
-    dob = clean.get("date_of_birth")
-    if isinstance(dob, dt.date) and dob > timezone.now().date():
-        errors["date_of_birth"] = ["A date of birth cannot be in the future."]
+            # As in notes: mask the card number and drop a CVV or expiry written next to it.
+            clean[field] = redact_card_data(str(clean[field])).text
+    if clean.get("date_of_birth") not in (None, ""):
+        dob = _date_of_birth(clean["date_of_birth"])
+        if dob is None:
+            errors["date_of_birth"] = ["Enter a date as YYYY-MM-DD."]
+        elif dob > timezone.now().date():
+            errors["date_of_birth"] = ["A date of birth cannot be in the future."]
+        else:
+            clean["date_of_birth"] = dob
     if errors:
         raise ServiceError("Some fields are invalid.", fields=errors)
     return clean
@@ -93,17 +121,21 @@ def _lookups_for(customer: Customer, values: Mapping[str, Any]) -> list[Customer
 
 
 def customer_build(
-    *, team: Team, values: Mapping[str, Any]
+    *,
+    team: Team,
+    values: Mapping[str, Any],
+    data_key_factory: Callable[[str], tuple[DataKey, bytes]] = data_key_create,
 ) -> tuple[Customer, list[CustomerLookup]]:
     """An unsaved customer with encrypted values and its lookups (for create and bulk import).
 
-    The data key row is created here: callers run this inside their transaction.
+    The data key row is created here (callers run this inside their transaction), unless
+    `data_key_factory` returns an unsaved row, as bulk import does to save them in bulk.
     """
     clean = _clean(values)
     if not str(clean.get("name") or "").strip():
         raise ServiceError("A name is required.", fields={"name": ["A name is required."]})
     customer = Customer(team=team)
-    data_key, plain = data_key_create(f"customers.customer:{customer.pk}")
+    data_key, plain = data_key_factory(f"customers.customer:{customer.pk}")
     customer.data_key = data_key
     cipher = CustomerCipher(customer, plain)
     for field in FIELDS:
@@ -134,10 +166,20 @@ def customer_create(
 
 
 @transaction.atomic
-def customer_update(*, actor: Actor, customer: Customer, values: Mapping[str, Any]) -> Customer:
-    """Change some fields; lookups of changed searchable fields are rebuilt."""
+def customer_update(
+    *, actor: Actor, customer: Customer, values: Mapping[str, Any], medical_allowed: bool = False
+) -> Customer:
+    """Change some fields; lookups of changed searchable fields are rebuilt.
+
+    Medical fields can be written only by callers allowed to see them.
+    """
     if not values:
         raise ServiceError("Nothing to change.")
+    if MEDICAL_FIELDS & set(values) and not medical_allowed:
+        raise ServiceError(
+            "Medical fields need the medical permission.",
+            fields={field: ["Not permitted."] for field in MEDICAL_FIELDS & set(values)},
+        )
     clean = _clean(values)
     cipher = CustomerCipher(customer)
     for field, value in clean.items():
@@ -182,10 +224,24 @@ def _reveal_allowance(actor: Actor) -> None:
 
 
 @transaction.atomic
+def _record_reveal_refused(actor: Actor, customer: Customer, fields: list[str]) -> None:
+    audit_record(
+        actor=actor,
+        action="customer.reveal_refused",
+        target=customer,
+        outcome=Outcome.DENIED,
+        details={"fields": fields, "why": "reveal_rate"},
+    )
+
+
 def customer_reveal(
     *, actor: Actor, customer: Customer, fields: Iterable[str], reason: str, medical_allowed: bool
 ) -> dict[str, Any]:
-    """Plaintext of the asked fields only, with a reason; who, whom, which fields and why."""
+    """Plaintext of the asked fields only, with a reason; who, whom, which fields and why.
+
+    Not one transaction as a whole: a refusal for going over REVEAL_RATE is recorded even
+    though the caller gets an error.
+    """
     wanted = list(dict.fromkeys(fields))
     if not reason.strip():
         raise ServiceError(
@@ -201,7 +257,19 @@ def customer_reveal(
         raise ServiceError(
             "Medical fields need the medical permission.", fields={"fields": ["Not permitted."]}
         )
-    _reveal_allowance(actor)
+    try:
+        _reveal_allowance(actor)
+    except RevealLimitError:
+        _record_reveal_refused(actor, customer, wanted)
+        raise
+    return _reveal_values(actor=actor, customer=customer, fields=wanted, reason=reason)
+
+
+@transaction.atomic
+def _reveal_values(
+    *, actor: Actor, customer: Customer, fields: list[str], reason: str
+) -> dict[str, Any]:
+    wanted = fields
     cipher = CustomerCipher(customer)
     values = {field: cipher.decrypt(field) for field in wanted}
     audit_record(

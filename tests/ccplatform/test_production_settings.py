@@ -19,6 +19,8 @@ import pytest
 from django.conf import settings
 from django.utils.csp import CSP
 
+from ccplatform.crypto.keyring import new_key, parse_keyring
+
 BASE_DIR: Path = settings.BASE_DIR
 
 # Prints the settings a production process ends up with (SECURE_CSP holds StrEnum members).
@@ -49,6 +51,11 @@ print(json.dumps({
     "ALLOWED_HOSTS": s.ALLOWED_HOSTS,
     "CACHE_BACKEND": s.CACHES["default"]["BACKEND"],
     "CELERY_BROKER_URL": s.CELERY_BROKER_URL,
+    "KEYS_FROM_LOCAL_FILE": s.KEYS_FROM_LOCAL_FILE,
+    "FIELD_KEYS": {v: k.hex() for v, k in s.FIELD_ENCRYPTION_KEYRING.keys.items()},
+    "FIELD_ACTIVE": s.FIELD_ENCRYPTION_KEYRING.active,
+    "BLIND_KEYS": {v: k.hex() for v, k in s.BLIND_INDEX_KEYRING.keys.items()},
+    "BLIND_ACTIVE": s.BLIND_INDEX_KEYRING.active,
 }))
 """
 
@@ -68,6 +75,8 @@ def _production_env(**overrides: str | None) -> dict[str, str]:
         # Without a mail server Django's deploy check fails (mail.E001): breach and DSAR
         # notices would only be printed.
         "EMAIL_HOST": "smtp.example.com",
+        "FIELD_ENCRYPTION_KEYS": f"1:{new_key()}",
+        "BLIND_INDEX_KEYS": f"1:{new_key()}",
     }
     for name, value in overrides.items():
         if value is None:
@@ -97,9 +106,31 @@ def secret_key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def production(secret_key_file: Path) -> dict[str, Any]:
-    """The settings of a production process whose secret key is a Docker-style secret file."""
-    env = _production_env(SECRET_KEY=None, SECRET_KEY_FILE=str(secret_key_file))
+def key_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Docker-style secret files with a field-encryption ring (two versions) and a blind key."""
+    folder = tmp_path_factory.mktemp("keys")
+    specs = {
+        "FIELD_ENCRYPTION_KEYS": f"1:{new_key()},2:{new_key()}",
+        "BLIND_INDEX_KEYS": f"1:{new_key()}",
+    }
+    paths = {}
+    for name, spec in specs.items():
+        paths[name] = folder / name.lower()
+        paths[name].write_text(spec + "\n", encoding="utf-8")
+    return paths
+
+
+@pytest.fixture(scope="module")
+def production(secret_key_file: Path, key_files: dict[str, Path]) -> dict[str, Any]:
+    """The settings of a production process whose secrets are Docker-style secret files."""
+    env = _production_env(
+        SECRET_KEY=None,
+        SECRET_KEY_FILE=str(secret_key_file),
+        FIELD_ENCRYPTION_KEYS=None,
+        FIELD_ENCRYPTION_KEYS_FILE=str(key_files["FIELD_ENCRYPTION_KEYS"]),
+        BLIND_INDEX_KEYS=None,
+        BLIND_INDEX_KEYS_FILE=str(key_files["BLIND_INDEX_KEYS"]),
+    )
     result = _run(["-c", DUMP_SETTINGS], env)
     assert result.returncode == 0, result.stderr
     values: dict[str, Any] = json.loads(result.stdout)
@@ -116,6 +147,18 @@ def test_production_reads_the_secret_key_from_its_file(
     production: dict[str, Any], secret_key_file: Path
 ) -> None:
     assert production["SECRET_KEY"] == secret_key_file.read_text(encoding="utf-8").strip()
+
+
+def test_production_reads_the_encryption_keys_from_their_files(
+    production: dict[str, Any], key_files: dict[str, Path]
+) -> None:
+    assert production["KEYS_FROM_LOCAL_FILE"] is False
+    for name, prefix in (("FIELD_ENCRYPTION_KEYS", "FIELD"), ("BLIND_INDEX_KEYS", "BLIND")):
+        ring = parse_keyring(key_files[name].read_text(encoding="utf-8").strip())
+        assert production[f"{prefix}_KEYS"] == {v: key.hex() for v, key in ring.keys.items()}
+    # The highest version is the active one unless FIELD_ENCRYPTION_ACTIVE_KEY names another.
+    assert production["FIELD_ACTIVE"] == "2"
+    assert production["BLIND_ACTIVE"] == "1"
 
 
 def test_production_never_runs_in_debug_mode(production: dict[str, Any]) -> None:
@@ -180,6 +223,31 @@ BAD_CONFIGURATIONS: dict[str, tuple[dict[str, str | None], str]] = {
     "no-redis": ({"REDIS_URL": None}, "REDIS_URL (or CELERY_BROKER_URL) is required"),
     "bad-env": ({"CCPLATFORM_ENV": "staging"}, "CCPLATFORM_ENV must be one of"),
     "bad-int": ({"DB_CONN_MAX_AGE": "abc"}, "DB_CONN_MAX_AGE must be a whole number"),
+    "no-encryption-keys": (
+        {"FIELD_ENCRYPTION_KEYS": None, "BLIND_INDEX_KEYS": None},
+        "FIELD_ENCRYPTION_KEYS and BLIND_INDEX_KEYS (or their _FILE variants) are required "
+        "in production (`python -m ccplatform.crypto.keygen` prints a pair)",
+    ),
+    "no-field-keys": (
+        {"FIELD_ENCRYPTION_KEYS": None},
+        "FIELD_ENCRYPTION_KEYS (or FIELD_ENCRYPTION_KEYS_FILE) is required with BLIND_INDEX_KEYS",
+    ),
+    "no-blind-keys": (
+        {"BLIND_INDEX_KEYS": None},
+        "BLIND_INDEX_KEYS (or BLIND_INDEX_KEYS_FILE) is required with FIELD_ENCRYPTION_KEYS",
+    ),
+    "short-field-key": (
+        {"FIELD_ENCRYPTION_KEYS": "1:tooshort"},
+        "FIELD_ENCRYPTION_KEYS: key version '1' is not 32 bytes",
+    ),
+    "bad-active-key": (
+        {"FIELD_ENCRYPTION_ACTIVE_KEY": "7"},
+        "FIELD_ENCRYPTION_KEYS: the active key version '7' is not in the key ring",
+    ),
+    "key-file-missing": (
+        {"BLIND_INDEX_KEYS": None, "BLIND_INDEX_KEYS_FILE": "/run/secrets/not-mounted"},
+        "BLIND_INDEX_KEYS_FILE points to '/run/secrets/not-mounted', which cannot be read",
+    ),
 }
 
 

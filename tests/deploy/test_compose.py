@@ -26,8 +26,17 @@ APP_SERVICES = ("migrate", "web", "worker", "beat")
 LONG_RUNNING_SERVICES = ("web", "worker", "beat", "postgres", "redis")
 # Variables that must be exactly what this file says: compose interpolates ${...} from the
 # checkout's `.env` too, which holds the embedded default (development, SQLite).
-FIXED_VARIABLES = ("CCPLATFORM_ENV", "SECRET_KEY_FILE", "DATABASE_URL", "REDIS_URL")
-SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|API_KEY|PRIVATE")
+FIXED_VARIABLES = (
+    "CCPLATFORM_ENV",
+    "SECRET_KEY_FILE",
+    "FIELD_ENCRYPTION_KEYS_FILE",
+    "BLIND_INDEX_KEYS_FILE",
+    "DATABASE_URL",
+    "REDIS_URL",
+)
+SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|API_KEY|PRIVATE|_KEYS$")
+# Production refuses to start without them; compose gives each as a secret file.
+KEY_RINGS = ("FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEYS")
 
 
 @dataclass(frozen=True)
@@ -245,6 +254,26 @@ def test_application_runs_in_production_with_the_secret_key_from_a_file(
         assert "${" not in environment[variable], f"{variable} must not be interpolated"
 
 
+@pytest.mark.parametrize("name", APP_SERVICES)
+@pytest.mark.parametrize("variable", KEY_RINGS)
+def test_application_reads_its_encryption_keys_from_secret_files(
+    compose: dict[str, Any], services: dict[str, Any], name: str, variable: str
+) -> None:
+    service = services[name]
+    environment = _environment(service)
+    assert variable not in environment
+    assert f"{variable.removesuffix('_KEYS')}_ACTIVE_KEY" not in environment
+    key_path = PurePosixPath(environment[f"{variable}_FILE"])
+    assert key_path.parent == PurePosixPath("/run/secrets")
+    mounted = [s if isinstance(s, str) else s["source"] for s in service["secrets"]]
+    assert key_path.name in mounted
+    source = compose["secrets"][key_path.name]["file"]
+    assert PurePosixPath(source).parent == PurePosixPath("secrets"), source
+    # The first-start instructions at the top of the file create it.
+    text = (BASE_DIR / "docker-compose.yml").read_text(encoding="utf-8")
+    assert f"> {source.removeprefix('./')}\n" in text
+
+
 def test_secret_files_stay_out_of_git() -> None:
     ignore = (BASE_DIR / "secrets" / ".gitignore").read_text(encoding="utf-8").split()
     assert "*" in ignore
@@ -355,10 +384,21 @@ def test_static_files_are_collected_at_build_with_a_throw_away_secret(
     assert len(collect) == 1
     assert "--noinput" in collect[0]
     # Settings refuse to load without these; they live only for that one command.
-    for variable in ("SECRET_KEY=", "DATABASE_URL=", "REDIS_URL=", "ALLOWED_HOSTS="):
+    for variable in (
+        "SECRET_KEY=",
+        "FIELD_ENCRYPTION_KEYS=",
+        "BLIND_INDEX_KEYS=",
+        "DATABASE_URL=",
+        "REDIS_URL=",
+        "ALLOWED_HOSTS=",
+    ):
         assert variable in collect[0]
+    # Generated on the spot, never written into the Dockerfile.
+    for variable in KEY_RINGS:
+        assert re.search(rf"{variable}=\"1:\$\(python -c", collect[0]), variable
     persisted = [i.argument for i in dockerfile if i.keyword in {"ENV", "ARG"}]
-    assert not any("SECRET_KEY" in argument for argument in persisted), "a key in the image"
+    for secret in ("SECRET_KEY", *KEY_RINGS):
+        assert not any(secret in argument for argument in persisted), f"{secret} in the image"
     assert any("CCPLATFORM_ENV=production" in argument for argument in persisted)
 
 
@@ -385,7 +425,17 @@ def _sent_to_docker(path: str, rules: list[tuple[bool, str]]) -> bool:
 
 @pytest.mark.parametrize(
     "path",
-    [".env", "secrets/secret_key", "var/db.sqlite3", ".git/config", ".venv/bin/python", "x.csv"],
+    [
+        ".env",
+        "secrets/secret_key",
+        "secrets/field_encryption_keys",
+        "secrets/blind_index_keys",
+        "var/db.sqlite3",
+        "var/keyring.json",
+        ".git/config",
+        ".venv/bin/python",
+        "x.csv",
+    ],
 )
 def test_dockerignore_keeps_local_state_and_secrets_out_of_the_image(path: str) -> None:
     assert not _sent_to_docker(path, _dockerignore_rules())

@@ -5,8 +5,8 @@ this interpreter) in the test's environment, pointed at the test database and th
 (tests/settings.py, so the worker and the test share broker, results and cache): gunicorn
 answers /healthz and /readyz, a worker consumes a task sent through the broker, beat's
 heartbeat is run by the worker, and the compose health checks pass against them. A production
-start with a missing or weak secret key, or without a database, stops every entry point with
-one line naming the variable.
+start with a missing or weak secret key, without encryption keys, or without a database, stops
+every entry point with one line naming the variable.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from django.db import connection
 from django.utils import timezone
 
 from ccplatform.celery import app as celery_app
+from ccplatform.crypto.keyring import new_key
 from ccplatform.tasks import HEARTBEAT_CACHE_KEY
 from tests.deploy.test_compose import final_stage, parse_dockerfile
 from tests.processes import child_database_url, free_port
@@ -330,15 +331,27 @@ def test_dockerfile_build_step_loads_production_settings() -> None:
     assert "static files copied" in result.stdout
 
 
+# Read from secret files, as compose gives them (the test run's own keys are left out).
+SECRET_FILES = ("SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEYS")
+
+
 def _production_env(tmp_path: Path, **overrides: str | None) -> dict[str, str]:
     """A complete production configuration, as compose gives it, with `overrides` applied."""
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if name not in {"SECRET_KEY", "SECRET_KEY_FILE", "DATABASE_URL", "DATABASE_URL_FILE"}
+    inherited_out = {
+        "DATABASE_URL",
+        "DATABASE_URL_FILE",
+        "FIELD_ENCRYPTION_ACTIVE_KEY",
+        "BLIND_INDEX_ACTIVE_KEY",
+        *SECRET_FILES,
+        *(f"{name}_FILE" for name in SECRET_FILES),
     }
+    env = {name: value for name, value in os.environ.items() if name not in inherited_out}
     key_file = tmp_path / "secret_key"
     key_file.write_text(STRONG_KEY + "\n", encoding="utf-8")
+    for name in ("FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEYS"):
+        path = tmp_path / name.lower()
+        path.write_text(f"1:{new_key()}\n", encoding="utf-8")
+        env[f"{name}_FILE"] = str(path)
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "ccplatform.settings",
@@ -420,6 +433,16 @@ def _run_all(commands: dict[str, list[str]], env: dict[str, str]) -> dict[str, t
             id="secret-file-missing",
         ),
         pytest.param({"DATABASE_URL": None}, "DATABASE_URL", id="database-url-missing"),
+        pytest.param(
+            {"FIELD_ENCRYPTION_KEYS_FILE": None, "BLIND_INDEX_KEYS_FILE": None},
+            "FIELD_ENCRYPTION_KEYS and BLIND_INDEX_KEYS",
+            id="encryption-keys-missing",
+        ),
+        pytest.param(
+            {"BLIND_INDEX_KEYS_FILE": "/run/secrets/not-mounted"},
+            "BLIND_INDEX_KEYS_FILE",
+            id="key-file-missing",
+        ),
     ],
 )
 def test_production_start_with_bad_configuration_stops_with_one_line(

@@ -10,9 +10,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
 
-from accounts.demo import SeededAccount, SeedResult, demo_seed
+from accounts.demo import TEAM_NORTH, SeededAccount, SeedResult, demo_seed
 from accounts.management.commands.create_user import describe
 from ccplatform.errors import ServiceError
+from customers.demo import CUSTOMERS_PER_TEAM, demo_phone
 
 # Where `make run` serves the embedded default.
 BASE_URL = "http://127.0.0.1:8000"
@@ -112,4 +113,9 @@ class Command(BaseCommand):
         write(
             f"  try: curl -H 'Authorization: Api-Key {result.api_key_plaintext}' "
             f"{BASE_URL}/api/v1/status/"
+        )
+        write(
+            f"\nDemo customers: {CUSTOMERS_PER_TEAM} fictional ones per team. Sign in as "
+            f"agent.north, open {BASE_URL}{reverse('customers:workspace')} and search for the "
+            f"phone number {demo_phone(TEAM_NORTH)}."
         )

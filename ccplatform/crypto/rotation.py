@@ -1,0 +1,296 @@
+"""Key rotation: re-wrap data keys under the active KEK and recompute blind indexes, in
+resumable batches, with progress and a report of what still uses retired key versions.
+
+A job works through the rows that are not on the active key version, ordered by id: each
+batch starts after the last id of the previous one (keyset pagination), so a row that fails
+its integrity check is passed over and reported instead of stopping the run. Each batch is
+one transaction with one audit event: an interrupted run loses at most the batch in flight,
+and running again picks up exactly the rows still on a retired version.
+
+Field values need no re-encryption for a KEK rotation: they are sealed with the subject's
+data key, which stays the same; only its wrapping changes.
+
+Jobs over data that other apps own (customer lookups) are registered from those apps'
+AppConfig.ready (`register`), so this base package never imports them.
+"""
+
+from __future__ import annotations
+
+import secrets
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, QuerySet
+
+from audit.models import Outcome
+from audit.services import audit_record
+from ccplatform.context import Actor
+from ccplatform.crypto.data_keys import data_key_rewrap
+from ccplatform.crypto.keyring import KEY_BYTES, KeyRing, KeyRingError, LocalKeyFile
+from ccplatform.crypto.providers import DecryptionError, key_provider
+from ccplatform.models import DataKey
+
+DEFAULT_BATCH_SIZE = 500
+REPORT_ID_LIMIT = 20
+
+
+class Kind(StrEnum):
+    KEK = "kek"  # field-encryption key-encryption keys (they wrap the data keys)
+    BLIND_INDEX = "blind_index"
+
+
+RING_SETTING = {Kind.KEK: "FIELD_ENCRYPTION_KEYRING", Kind.BLIND_INDEX: "BLIND_INDEX_KEYRING"}
+RING_VARIABLE = {Kind.KEK: "FIELD_ENCRYPTION_KEYS", Kind.BLIND_INDEX: "BLIND_INDEX_KEYS"}
+ACTIVE_VARIABLE = {
+    Kind.KEK: "FIELD_ENCRYPTION_ACTIVE_KEY",
+    Kind.BLIND_INDEX: "BLIND_INDEX_ACTIVE_KEY",
+}
+COMMAND_OPTION = {Kind.KEK: "--kek", Kind.BLIND_INDEX: "--blind-index"}
+
+
+def keyring(kind: Kind) -> KeyRing:
+    ring: KeyRing = getattr(settings, RING_SETTING[kind])
+    return ring
+
+
+def by_version(versions: Iterable[str]) -> list[str]:
+    """Versions in numeric order ("2" before "10")."""
+    return sorted(versions, key=lambda version: (len(version), version))
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What one batch did: rows looked at, moved to the active version, failed (their ids)."""
+
+    seen: int
+    rotated: int
+    failed: list[str]
+    last: str | None  # the id the next batch starts after
+
+
+@dataclass(frozen=True)
+class VersionReport:
+    """Rows per key version for one job, and some of the rows still on retired versions."""
+
+    label: str
+    unit: str
+    active: str
+    ring: list[str]
+    counts: dict[str, int]
+    retired_total: int
+    retired_unit: str
+    retired_ids: list[str]
+
+
+@dataclass
+class RunResult:
+    """The outcome of one run of a job (possibly stopped early by `max_batches`)."""
+
+    job: str
+    total: int  # rows to rotate when the run started
+    rotated: int = 0
+    failed: list[str] = field(default_factory=list)
+    batches: int = 0
+    complete: bool = False  # every row that needed rotating was looked at
+    last: str | None = None
+    remaining: int = 0  # rows still on retired versions afterwards (failed ones included)
+
+
+class RotationJob(ABC):
+    """The rows of one table that carry a key version, and how to move them to the active one."""
+
+    name: ClassVar[str]  # registry key, also used by the Celery task
+    kind: ClassVar[Kind]
+    label: ClassVar[str]  # "data keys": progress reads "data keys: 500/1200 re-wrapped"
+    verb: ClassVar[str]
+
+    @abstractmethod
+    def pending(self) -> int:
+        """How many rows (units of progress) are not on the active version."""
+
+    @abstractmethod
+    def batch(self, *, actor: Actor, after: str | None, size: int) -> BatchOutcome:
+        """Rotate up to `size` rows with ids after `after`: one transaction, one audit event."""
+
+    @abstractmethod
+    def report(self, *, limit: int = REPORT_ID_LIMIT) -> VersionReport: ...
+
+
+_JOBS: dict[str, RotationJob] = {}
+
+
+def register(job: RotationJob) -> None:
+    _JOBS[job.name] = job
+
+
+def rotation_jobs(kind: Kind | None = None) -> list[RotationJob]:
+    return [job for job in _JOBS.values() if kind is None or job.kind == kind]
+
+
+def rotation_job(name: str) -> RotationJob:
+    try:
+        return _JOBS[name]
+    except KeyError:
+        raise ValueError(f"no rotation job {name!r}; known: {', '.join(_JOBS)}") from None
+
+
+def rotation_run(
+    job: RotationJob,
+    *,
+    actor: Actor,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    max_batches: int | None = None,
+    after: str | None = None,
+    on_batch: Callable[[RunResult], None] | None = None,
+) -> RunResult:
+    """Run batches until every pending row was looked at, or `max_batches` have run.
+
+    Each batch commits on its own; `on_batch` (progress) is called after each commit.
+    """
+    if batch_size < 1:
+        raise ValueError("the batch size must be at least 1")
+    result = RunResult(job=job.name, total=job.pending(), last=after)
+    while max_batches is None or result.batches < max_batches:
+        outcome = job.batch(actor=actor, after=result.last, size=batch_size)
+        if outcome.seen == 0:
+            result.complete = True
+            break
+        result.batches += 1
+        result.rotated += outcome.rotated
+        result.failed += outcome.failed
+        result.last = outcome.last
+        if on_batch is not None:
+            on_batch(result)
+        if outcome.seen < batch_size:
+            result.complete = True
+            break
+    result.remaining = job.pending()
+    return result
+
+
+class DataKeyRewrap(RotationJob):
+    """Data keys wrapped under a retired KEK version, re-wrapped under the active one."""
+
+    name = "data_keys"
+    kind = Kind.KEK
+    label = "data keys"
+    verb = "re-wrapped"
+
+    def _retired(self) -> QuerySet[DataKey]:
+        return DataKey.objects.exclude(kek_version=key_provider().active_version)
+
+    def pending(self) -> int:
+        return self._retired().count()
+
+    @transaction.atomic
+    def batch(self, *, actor: Actor, after: str | None, size: int) -> BatchOutcome:
+        active = key_provider().active_version
+        # Locked, so two runs (a command and a task) never re-wrap the same key at once.
+        rows = self._retired().order_by("id").select_for_update()
+        if after is not None:
+            rows = rows.filter(id__gt=after)
+        batch = list(rows[:size])
+        if not batch:
+            return BatchOutcome(seen=0, rotated=0, failed=[], last=after)
+        rotated, failed, previous = 0, [], set()
+        for row in batch:
+            previous.add(row.kek_version)
+            try:
+                if data_key_rewrap(row):
+                    rotated += 1
+            except DecryptionError:
+                # Tampered, or wrapped under a version no longer in the key ring: left as
+                # it is, named in the audit event and in the report.
+                failed.append(str(row.pk))
+        audit_record(
+            actor=actor,
+            action="keys.rewrapped",
+            outcome=Outcome.FAILED if failed else Outcome.ALLOWED,
+            details={
+                "kek_version": active,
+                "from_versions": by_version(previous),
+                "rewrapped": rotated,
+                "failed": len(failed),
+                "failed_data_keys": failed,
+                "first_id": str(batch[0].pk),
+                "last_id": str(batch[-1].pk),
+            },
+        )
+        return BatchOutcome(seen=len(batch), rotated=rotated, failed=failed, last=str(batch[-1].pk))
+
+    def report(self, *, limit: int = REPORT_ID_LIMIT) -> VersionReport:
+        counts = {
+            row["kek_version"]: row["rows"]
+            for row in DataKey.objects.values("kek_version").annotate(rows=Count("id"))
+        }
+        retired = self._retired()
+        return VersionReport(
+            label="data keys (field-encryption KEK)",
+            unit="data keys",
+            active=key_provider().active_version,
+            ring=by_version(keyring(Kind.KEK).keys),
+            counts=counts,
+            retired_total=retired.count(),
+            retired_unit="data keys",
+            retired_ids=[
+                str(pk) for pk in retired.order_by("id").values_list("id", flat=True)[:limit]
+            ],
+        )
+
+
+register(DataKeyRewrap())
+
+
+@transaction.atomic
+def local_key_version_add(*, actor: Actor, kind: Kind) -> str:
+    """Add a new key version, made active, to the embedded default's key file.
+
+    Running processes keep the key ring they loaded: restart them all before rotating.
+    """
+    if not settings.KEY_FILE.exists():
+        # A new file would hold new keys only: everything written so far would be lost.
+        raise KeyRingError(f"{settings.KEY_FILE} is missing; restore it from your backup")
+    key_file = LocalKeyFile(settings.KEY_FILE)
+    field_ring, blind_ring, _ = key_file.load_or_create()
+    ring = field_ring if kind == Kind.KEK else blind_ring
+    version = str(max(int(existing) for existing in ring.keys) + 1)
+    grown = KeyRing(keys={**ring.keys, version: secrets.token_bytes(KEY_BYTES)}, active=version)
+    # Audit row and file change stand or fall together: the row is written first (nothing
+    # changes if it fails), and a failed file write rolls the row back.
+    audit_record(
+        actor=actor,
+        action="keys.version_added",
+        details={"ring": kind.value, "version": version, "where": "local key file"},
+    )
+    if kind == Kind.KEK:
+        key_file.save(grown, blind_ring)
+    else:
+        key_file.save(field_ring, grown)
+    return version
+
+
+def environment_instructions(kind: Kind) -> str:
+    """How to add a key version where keys come from the environment (production)."""
+    variable, active = RING_VARIABLE[kind], ACTIVE_VARIABLE[kind]
+    version = str(max(int(existing) for existing in keyring(kind).keys) + 1)
+    return "\n".join(
+        [
+            f"Keys come from {variable} (or {variable}_FILE) here, which this command does "
+            f"not change. To add version {version}:",
+            f"  1. python -m ccplatform.crypto.keygen --add-to - < file-holding-{variable}",
+            f"     prints the spec with a new version {version} (reading it from standard "
+            "input keeps the keys out of your shell history).",
+            f"  2. Store it as {variable} in your secret store; if {active} is set, set it "
+            f"to {version}.",
+            "  3. Restart every process (web, worker, beat), so that all of them can read "
+            f"version {version} before anything is written with it.",
+            f"  4. Run `manage.py rotate_keys {COMMAND_OPTION[kind]}`, then "
+            "`manage.py rotate_keys --report`; remove a retired version from the spec only "
+            "when the report shows nothing left on it.",
+        ]
+    )

@@ -1,0 +1,1 @@
+"""The customers REST API (/api/v1/customers/...): serializers, views, URLs."""

@@ -1,0 +1,1 @@
+"""Browser pages of the agent workspace (/workspace/)."""
