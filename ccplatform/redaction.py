@@ -1,8 +1,9 @@
 """Find and mask personal values in free text: card numbers (PAN) and email addresses.
 
-Used by the log processor (nothing personal reaches a log line) and, later, by the note
-scanner. A card number is 12–19 digits, optionally separated by single spaces or dashes,
-that passes the Luhn check; it is masked to its last four digits.
+Used by the log processor (nothing personal reaches a log line): a card number is 12–19
+digits, optionally separated by single spaces or dashes, that passes the Luhn check; it is
+masked to its last four digits. Stored free text (notes, interaction summaries) goes through
+the stricter `redact_card_data`, which also removes a CVV or expiry date next to a card.
 """
 
 from __future__ import annotations

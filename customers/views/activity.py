@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.decorators import person_required
 from ccplatform.errors import ServiceError
-from ccplatform.redaction import mask_card_numbers
+from ccplatform.redaction import redact_card_data
 from customers.forms import InteractionForm, NoteForm
 from customers.selectors import customer_get_for
 from customers.services.notes import customer_interaction_add, customer_note_add
@@ -40,7 +40,7 @@ def note_add(request: HttpRequest, customer_id: uuid.UUID) -> HttpResponse:
             add_service_errors(form, error)
         else:
             messages.success(request, "Note added.")
-            if mask_card_numbers(body)[1]:
+            if redact_card_data(body).changed:
                 messages.warning(request, CARDS_MASKED)
             return redirect(_history_url(customer.pk))
     scrub_bound_form(form)
@@ -68,7 +68,7 @@ def interaction_add(request: HttpRequest, customer_id: uuid.UUID) -> HttpRespons
             add_service_errors(form, error)
         else:
             messages.success(request, "Interaction logged.")
-            if mask_card_numbers(data["summary"])[1]:
+            if redact_card_data(data["summary"]).changed:
                 messages.warning(request, CARDS_MASKED)
             return redirect(_history_url(customer.pk))
     scrub_bound_form(form)
