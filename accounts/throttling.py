@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 from django.conf import settings
@@ -17,22 +18,28 @@ from ccplatform.context import client_ip
 def signin_retry_after(request: HttpRequest) -> int | None:
     """Count a sign-in attempt from this address; seconds to wait if over the limit, else None.
 
-    A fixed window in the shared cache, in front of the per-account lockout, so one address
-    cannot cycle through many accounts.
+    The window opens at an address's first attempt and lasts SIGNIN_IP_WINDOW_SECONDS (no
+    fixed clock boundaries to burst across). It lives in the shared cache, in front of the
+    per-account lockout, so one address cannot cycle through many accounts. On Redis the
+    counter is atomic.
     """
     window = settings.SIGNIN_IP_WINDOW_SECONDS
-    now = int(time.time())
-    bucket = now // window
-    key = f"ccplatform:signin-ip:{client_ip(request) or 'unknown'}:{bucket}"
-    cache.add(key, 0, timeout=window)
+    address = client_ip(request) or "unknown"
+    started_key = f"ccplatform:signin-ip:{address}:started"
+    count_key = f"ccplatform:signin-ip:{address}:count"
+    now = time.time()
+    cache.add(started_key, now, timeout=window)
+    cache.add(count_key, 0, timeout=window)
     try:
-        count = cache.incr(key)
+        count = cache.incr(count_key)
     except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window)
+        cache.set(count_key, 1, timeout=window)
         count = 1
-    if count > settings.SIGNIN_IP_LIMIT:
-        return (bucket + 1) * window - now
-    return None
+    if count <= settings.SIGNIN_IP_LIMIT:
+        return None
+    started = cache.get(started_key)
+    elapsed = now - started if isinstance(started, float) else 0.0
+    return max(1, math.ceil(window - elapsed))
 
 
 class ApiKeyRateThrottle(SimpleRateThrottle):

@@ -11,25 +11,21 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from accounts.admin.base import (
+    AdminAction,
     AuditedModelAdmin,
-    add_service_error,
+    add_page,
     admin_actor,
     changelist_url,
-    denials_audited,
     reason_action,
-    render_page,
 )
 from accounts.models import Role, ServiceAPIKey, User
 from accounts.models.api_keys import Scope
 from accounts.permissions import can_manage_api_keys, is_person
 from accounts.services.api_keys import api_key_create, api_key_revoke
-from ccplatform.errors import ServiceError
 
 
 class ServiceAccountChoiceField(forms.ModelChoiceField[User]):
@@ -65,21 +61,8 @@ class ApiKeyCreateForm(forms.Form):
 
 @admin.register(ServiceAPIKey)
 class ServiceAPIKeyAdmin(AuditedModelAdmin[ServiceAPIKey]):
-    list_display = [
-        "prefix",
-        "name",
-        "user",
-        "scope_list",
-        "created",
-        "expiry_date",
-        "revoked",
-        "last_used_at",
-    ]
-    list_filter = ["revoked"]
-    search_fields = ["=prefix", "name", "user__username"]
-    list_select_related = ["user"]
-    ordering = ["-created"]
-    # The hash is left out: it is a credential check value, of no use to a reader.
+    # What a reader sees of a key, listed and on its own page. The hash is left out: it is a
+    # credential check value, of no use to a reader.
     readonly_fields = (
         "prefix",
         "name",
@@ -90,6 +73,11 @@ class ServiceAPIKeyAdmin(AuditedModelAdmin[ServiceAPIKey]):
         "revoked",
         "last_used_at",
     )
+    list_display = readonly_fields
+    list_filter = ["revoked"]
+    search_fields = ["=prefix", "name", "user__username"]
+    list_select_related = ["user"]
+    ordering = ["-created"]
     fields = readonly_fields
     actions = ["revoke_keys"]
 
@@ -114,51 +102,38 @@ class ServiceAPIKeyAdmin(AuditedModelAdmin[ServiceAPIKey]):
     def has_revoke_permission(self, request: HttpRequest) -> bool:
         return can_manage_api_keys(request.user)
 
-    def add_view(
-        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        with denials_audited(request, self, "add"):
-            if not self.has_add_permission(request):
-                raise PermissionDenied
-            form = ApiKeyCreateForm(request.POST if request.method == "POST" else None)
-            if form.is_bound and form.is_valid():
-                data = form.cleaned_data
-                try:
-                    key, plaintext = api_key_create(
-                        actor=admin_actor(request),
-                        user=data["user"],
-                        name=data["name"],
-                        scopes=data["scopes"],
-                        expires_at=data["expires_at"],
-                    )
-                except ServiceError as error:
-                    add_service_error(form, error)
-                else:
-                    messages.warning(
-                        request,
-                        f"API key {key.name!r} for {key.user.username}: {plaintext} - copy it "
-                        "now, it is not shown again (only its hash is stored).",
-                    )
-                    return HttpResponseRedirect(changelist_url(self))
-            return render_page(
-                self,
-                request,
-                title="Add integrator API key",
-                context={"form": form, "submit_label": "Create key"},
+    def add_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def create(data: dict[str, Any]) -> str:
+            key, plaintext = api_key_create(
+                actor=admin_actor(request),
+                user=data["user"],
+                name=data["name"],
+                scopes=data["scopes"],
+                expires_at=data["expires_at"],
             )
+            messages.warning(
+                request,
+                f"API key {key.name!r} for {key.user.username}: {plaintext} - copy it "
+                "now, it is not shown again (only its hash is stored).",
+            )
+            return changelist_url(self)
 
-    @admin.action(permissions=["revoke"], description="Revoke selected keys")
-    def revoke_keys(
-        self, request: HttpRequest, queryset: QuerySet[ServiceAPIKey]
-    ) -> HttpResponseBase | None:
-        return reason_action(
+        return add_page(
             self,
             request,
-            queryset,
-            action="revoke_keys",
-            title="Revoke API keys",
-            question="These keys stop working at once, for good.",
-            submit_label="Revoke",
-            apply=lambda actor, key, reason: api_key_revoke(actor=actor, key=key, reason=reason),
-            done="Revoked {count} key(s).",
+            ApiKeyCreateForm,
+            create,
+            title="Add integrator API key",
+            submit_label="Create key",
         )
+
+    revoke_keys: AdminAction[ServiceAPIKey] = reason_action(
+        "revoke_keys",
+        permission="revoke",
+        description="Revoke selected keys",
+        title="Revoke API keys",
+        question="These keys stop working at once, for good.",
+        submit_label="Revoke",
+        apply=lambda actor, key, reason: api_key_revoke(actor=actor, key=key, reason=reason),
+        done="Revoked {count} key(s).",
+    )

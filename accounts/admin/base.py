@@ -15,9 +15,17 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+    QueryDict,
+)
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
@@ -139,6 +147,77 @@ class AuditedModelAdmin[M: Model](admin.ModelAdmin[M]):
             return super().history_view(request, object_id, extra_context)
 
 
+# --- Pages whose form a service saves -----------------------------------------------------
+
+
+def posted(request: HttpRequest) -> QueryDict | None:
+    """The data for a page's form: what was posted, or None for a first, empty form."""
+    return request.POST if request.method == "POST" else None
+
+
+def saved(
+    form: forms.Form | None, save: Callable[[dict[str, Any]], str]
+) -> HttpResponseRedirect | None:
+    """Hand the data of a posted, valid `form` to `save`, and redirect where it says.
+
+    `save` calls the service (and adds the success message). A ServiceError it raises
+    becomes an error on the form; then, as for a form not posted or not valid, the result
+    is None and the caller shows the page again.
+    """
+    if form is None or not form.is_bound or not form.is_valid():
+        return None
+    try:
+        next_url = save(form.cleaned_data)
+    except ServiceError as error:
+        add_service_error(form, error)
+        return None
+    return HttpResponseRedirect(next_url)
+
+
+def add_page(
+    model_admin: admin.ModelAdmin[Any],
+    request: HttpRequest,
+    form_class: Callable[[QueryDict | None], forms.Form],
+    create: Callable[[dict[str, Any]], str],
+    *,
+    title: str,
+    submit_label: str,
+) -> HttpResponse:
+    """An add page: a form whose data `create` hands to a service (see `saved`)."""
+    with denials_audited(request, model_admin, "add"):
+        if not model_admin.has_add_permission(request):
+            raise PermissionDenied
+        form = form_class(posted(request))
+        redirect = saved(form, create)
+        if redirect is not None:
+            return redirect
+        return render_page(
+            model_admin, request, title=title, context={"form": form, "submit_label": submit_label}
+        )
+
+
+def object_for_page[M: Model](
+    model_admin: admin.ModelAdmin[M], request: HttpRequest, object_id: str
+) -> tuple[M, bool]:
+    """The object of a change page, and whether the signed-in person may change it.
+
+    PermissionDenied if they may not see it, or post without the right to change it;
+    Http404 if it does not exist.
+    """
+    obj = model_admin.get_object(request, unquote(object_id))
+    if not model_admin.has_view_or_change_permission(request, obj):
+        raise PermissionDenied
+    if obj is None:
+        raise Http404
+    editable = model_admin.has_change_permission(request, obj)
+    if request.method == "POST" and not editable:
+        raise PermissionDenied
+    return obj, editable
+
+
+# --- Actions that ask for a reason --------------------------------------------------------
+
+
 class ReasonForm(forms.Form):
     reason = forms.CharField(
         max_length=REASON_MAX_LENGTH,
@@ -148,52 +227,66 @@ class ReasonForm(forms.Form):
     )
 
 
+type AdminAction[M: Model] = Callable[
+    [admin.ModelAdmin[M], HttpRequest, QuerySet[M]], HttpResponseBase | None
+]
+
+
 def reason_action[M: Model](
-    model_admin: admin.ModelAdmin[M],
-    request: HttpRequest,
-    queryset: QuerySet[M],
+    name: str,
     *,
-    action: str,
+    permission: str,
+    description: str,
     title: str,
     question: str,
     submit_label: str,
     apply: Callable[[Actor, M, str], object],
     done: str,
-) -> HttpResponseBase | None:
+) -> AdminAction[M]:
     """An admin action that asks for a reason, then calls `apply` for each selected row.
 
-    The first call shows the reason page; the page posts back to the change list with
-    `action` (this action's name) and `confirm=yes`, which lands here again. Returning
-    None sends the browser back to the change list with the messages. `done` is
-    formatted with `count`.
+    Assign it to the ModelAdmin attribute `name`; `permission` names its
+    `has_<permission>_permission` method. The first call shows the reason page; the page
+    posts back to the change list with `name` as the action and `confirm=yes`, which lands
+    here again. A ServiceError for one row becomes an error message and the other rows go
+    ahead. Returning None sends the browser back to the change list with the messages.
+    `done` is formatted with `count`.
     """
-    form = ReasonForm(request.POST if request.POST.get("confirm") == "yes" else None)
-    if form.is_bound and form.is_valid():
-        actor = admin_actor(request)
-        reason: str = form.cleaned_data["reason"]
-        count = 0
-        for obj in queryset:
-            try:
-                apply(actor, obj, reason)
-            except ServiceError as error:
-                messages.error(request, f"{obj}: {error.message}")
-            else:
-                count += 1
-        if count:
-            messages.success(request, done.format(count=count))
-        return None
-    return render_page(
-        model_admin,
-        request,
-        title=title,
-        template=REASON_TEMPLATE,
-        context={
-            "form": form,
-            "question": question,
-            "submit_label": submit_label,
-            "objects": list(queryset),
-            "action_name": action,
-            "action_checkbox_name": ACTION_CHECKBOX_NAME,
-            "post_url": request.get_full_path(),
-        },
-    )
+
+    @admin.action(permissions=[permission], description=description)
+    def action(
+        model_admin: admin.ModelAdmin[M], request: HttpRequest, queryset: QuerySet[M]
+    ) -> HttpResponseBase | None:
+        form = ReasonForm(request.POST if request.POST.get("confirm") == "yes" else None)
+        if form.is_bound and form.is_valid():
+            actor = admin_actor(request)
+            reason: str = form.cleaned_data["reason"]
+            count = 0
+            for obj in queryset:
+                try:
+                    apply(actor, obj, reason)
+                except ServiceError as error:
+                    messages.error(request, f"{obj}: {error.message}")
+                else:
+                    count += 1
+            if count:
+                messages.success(request, done.format(count=count))
+            return None
+        return render_page(
+            model_admin,
+            request,
+            title=title,
+            template=REASON_TEMPLATE,
+            context={
+                "form": form,
+                "question": question,
+                "submit_label": submit_label,
+                "objects": list(queryset),
+                "action_name": name,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+                "post_url": request.get_full_path(),
+            },
+        )
+
+    action.__name__ = action.__qualname__ = name
+    return action

@@ -10,24 +10,24 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 
 from accounts.admin.base import (
     AuditedModelAdmin,
-    add_service_error,
+    add_page,
     admin_actor,
     change_url,
     changelist_url,
     denials_audited,
+    object_for_page,
+    posted,
     render_page,
+    saved,
 )
 from accounts.models import Team
 from accounts.permissions import is_person
 from accounts.services.teams import NAME_MAX_LENGTH, team_create, team_rename
-from ccplatform.errors import ServiceError
 
 
 class TeamForm(forms.Form):
@@ -63,58 +63,25 @@ class TeamAdmin(AuditedModelAdmin[Team]):
     def has_delete_permission(self, request: HttpRequest, obj: Team | None = None) -> bool:
         return False
 
-    def add_view(
-        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        with denials_audited(request, self, "add"):
-            if not self.has_add_permission(request):
-                raise PermissionDenied
-            form = TeamForm(request.POST if request.method == "POST" else None)
-            if form.is_bound and form.is_valid():
-                try:
-                    team = team_create(actor=admin_actor(request), name=form.cleaned_data["name"])
-                except ServiceError as error:
-                    add_service_error(form, error)
-                else:
-                    messages.success(request, f"Team {team.name} created.")
-                    return HttpResponseRedirect(changelist_url(self))
-            return render_page(
-                self,
-                request,
-                title="Add team",
-                context={"form": form, "submit_label": "Create team"},
-            )
+    def add_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def create(data: dict[str, Any]) -> str:
+            team = team_create(actor=admin_actor(request), name=data["name"])
+            messages.success(request, f"Team {team.name} created.")
+            return changelist_url(self)
+
+        return add_page(
+            self, request, TeamForm, create, title="Add team", submit_label="Create team"
+        )
 
     def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
+        self, request: HttpRequest, object_id: str, *args: Any, **kwargs: Any
     ) -> HttpResponse:
         with denials_audited(request, self, "change"):
-            team = self.get_object(request, unquote(object_id))
-            if not self.has_view_or_change_permission(request, team):
-                raise PermissionDenied
-            if team is None:
-                raise Http404
-            editable = self.has_change_permission(request, team)
-            if request.method == "POST" and not editable:
-                raise PermissionDenied
-            form = None
-            if editable:
-                data = request.POST if request.method == "POST" else None
-                form = TeamForm(data, initial={"name": team.name})
-            if form is not None and form.is_bound and form.is_valid():
-                try:
-                    team_rename(
-                        actor=admin_actor(request), team=team, name=form.cleaned_data["name"]
-                    )
-                except ServiceError as error:
-                    add_service_error(form, error)
-                else:
-                    messages.success(request, f"Team {team.name} saved.")
-                    return HttpResponseRedirect(change_url(self, team))
+            team, editable = object_for_page(self, request, object_id)
+            form = TeamForm(posted(request), initial={"name": team.name}) if editable else None
+            redirect = saved(form, lambda data: self._rename(request, team, data))
+            if redirect is not None:
+                return redirect
             members = getattr(team, "member_total", 0)
             return render_page(
                 self,
@@ -127,3 +94,8 @@ class TeamAdmin(AuditedModelAdmin[Team]):
                     "submit_label": "Rename",
                 },
             )
+
+    def _rename(self, request: HttpRequest, team: Team, data: dict[str, Any]) -> str:
+        team_rename(actor=admin_actor(request), team=team, name=data["name"])
+        messages.success(request, f"Team {team.name} saved.")
+        return change_url(self, team)

@@ -11,23 +11,25 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
 from django.contrib.auth.validators import UnicodeUsernameValidator
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.admin.base import (
+    AdminAction,
     AuditedModelAdmin,
-    add_service_error,
+    add_page,
     admin_actor,
     change_url,
     denials_audited,
+    object_for_page,
+    posted,
     reason_action,
     render_page,
+    saved,
 )
 from accounts.models import RecoveryCode, Role, ServiceAPIKey, Team, User, UserSession
 from accounts.models.users import HUMAN_ROLES
@@ -237,64 +239,32 @@ class UserAdmin(AuditedModelAdmin[User]):
 
     # --- Pages -------------------------------------------------------------------------------
 
-    def add_view(
-        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        with denials_audited(request, self, "add"):
-            if not self.has_add_permission(request):
-                raise PermissionDenied
-            form = UserAddForm(request.POST if request.method == "POST" else None)
-            if form.is_bound and form.is_valid():
-                data = form.cleaned_data
-                try:
-                    user = user_create(
-                        actor=admin_actor(request),
-                        username=data["username"],
-                        email=data["email"],
-                        role=data["role"],
-                        teams=data["teams"],
-                        password=data["password"] or None,
-                    )
-                except ServiceError as error:
-                    add_service_error(form, error)
-                else:
-                    messages.success(request, f"Account {user.username} created.")
-                    return HttpResponseRedirect(change_url(self, user))
-            return render_page(
-                self,
-                request,
-                title="Add account",
-                context={"form": form, "submit_label": "Create account"},
+    def add_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def create(data: dict[str, Any]) -> str:
+            user = user_create(
+                actor=admin_actor(request),
+                username=data["username"],
+                email=data["email"],
+                role=data["role"],
+                teams=data["teams"],
+                password=data["password"] or None,
             )
+            messages.success(request, f"Account {user.username} created.")
+            return change_url(self, user)
+
+        return add_page(
+            self, request, UserAddForm, create, title="Add account", submit_label="Create account"
+        )
 
     def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
+        self, request: HttpRequest, object_id: str, *args: Any, **kwargs: Any
     ) -> HttpResponse:
         with denials_audited(request, self, "change"):
-            user = self.get_object(request, unquote(object_id))
-            if not self.has_view_or_change_permission(request, user):
-                raise PermissionDenied
-            if user is None:
-                raise Http404
-            editable = self.has_change_permission(request, user)
-            if request.method == "POST" and not editable:
-                raise PermissionDenied
-            form = None
-            if editable:
-                form = UserChangeForm(request.POST if request.method == "POST" else None, user=user)
-            if form is not None and form.is_bound and form.is_valid():
-                try:
-                    changed = self._save_changes(request, user, form.cleaned_data)
-                except ServiceError as error:
-                    user.refresh_from_db()
-                    add_service_error(form, error)
-                else:
-                    messages.success(request, "Changes saved." if changed else "Nothing changed.")
-                    return HttpResponseRedirect(change_url(self, user))
+            user, editable = object_for_page(self, request, object_id)
+            form = UserChangeForm(posted(request), user=user) if editable else None
+            redirect = saved(form, lambda data: self._save_changes(request, user, data))
+            if redirect is not None:
+                return redirect
             offered = self.get_actions(request).keys() & _actions_that_apply(user)
             return render_page(
                 self,
@@ -312,83 +282,65 @@ class UserAdmin(AuditedModelAdmin[User]):
                 },
             )
 
-    @staticmethod
-    def _save_changes(request: HttpRequest, user: User, data: dict[str, Any]) -> bool:
-        """Role and teams together or not at all; True if anything changed."""
+    def _save_changes(self, request: HttpRequest, user: User, data: dict[str, Any]) -> str:
+        """Role and teams together or not at all."""
         actor, reason = admin_actor(request), data["reason"]
         before = (user.role, set(user.teams.values_list("pk", flat=True)))
-        with transaction.atomic():
-            if data["role"] != user.role:
-                user_set_role(actor=actor, user=user, role=data["role"], reason=reason)
-            user_set_teams(actor=actor, user=user, teams=data["teams"], reason=reason)
-        return before != (user.role, set(user.teams.values_list("pk", flat=True)))
+        try:
+            with transaction.atomic():
+                if data["role"] != user.role:
+                    user_set_role(actor=actor, user=user, role=data["role"], reason=reason)
+                user_set_teams(actor=actor, user=user, teams=data["teams"], reason=reason)
+        except ServiceError:
+            user.refresh_from_db()  # the rolled-back role may still be on the object
+            raise
+        changed = before != (user.role, set(user.teams.values_list("pk", flat=True)))
+        messages.success(request, "Changes saved." if changed else "Nothing changed.")
+        return change_url(self, user)
 
     # --- Actions (each asks for a reason first) --------------------------------------------
 
-    @admin.action(permissions=["disable"], description="Disable selected accounts")
-    def disable_users(
-        self, request: HttpRequest, queryset: QuerySet[User]
-    ) -> HttpResponseBase | None:
-        return reason_action(
-            self,
-            request,
-            queryset,
-            action="disable_users",
-            title="Disable accounts",
-            question="These accounts can no longer sign in; their sessions and API keys end now.",
-            submit_label="Disable",
-            apply=lambda actor, user, reason: user_disable(actor=actor, user=user, reason=reason),
-            done="Disabled {count} account(s).",
-        )
-
-    @admin.action(permissions=["disable"], description="Enable selected accounts")
-    def enable_users(
-        self, request: HttpRequest, queryset: QuerySet[User]
-    ) -> HttpResponseBase | None:
-        return reason_action(
-            self,
-            request,
-            queryset,
-            action="enable_users",
-            title="Enable accounts",
-            question="These accounts will be able to sign in again.",
-            submit_label="Enable",
-            apply=lambda actor, user, reason: user_enable(actor=actor, user=user, reason=reason),
-            done="Enabled {count} account(s).",
-        )
-
-    @admin.action(permissions=["unlock"], description="Unlock selected accounts")
-    def unlock_users(
-        self, request: HttpRequest, queryset: QuerySet[User]
-    ) -> HttpResponseBase | None:
-        return reason_action(
-            self,
-            request,
-            queryset,
-            action="unlock_users",
-            title="Unlock accounts",
-            question="The lockout after repeated failed sign-ins ends now for these accounts.",
-            submit_label="Unlock",
-            apply=lambda actor, user, reason: user_unlock(actor=actor, user=user, reason=reason),
-            done="Unlocked {count} account(s).",
-        )
-
-    @admin.action(permissions=["reset_mfa"], description="Reset second factor of selected accounts")
-    def reset_second_factor(
-        self, request: HttpRequest, queryset: QuerySet[User]
-    ) -> HttpResponseBase | None:
-        return reason_action(
-            self,
-            request,
-            queryset,
-            action="reset_second_factor",
-            title="Reset second factor",
-            question=(
-                "The authenticator app and recovery codes of these accounts are removed and "
-                "their sessions end; they set up a new authenticator at their next sign-in. "
-                "Confirm who asked, and how you checked it was them."
-            ),
-            submit_label="Reset second factor",
-            apply=lambda actor, user, reason: mfa_reset(actor=actor, user=user, reason=reason),
-            done="Reset the second factor of {count} account(s).",
-        )
+    disable_users: AdminAction[User] = reason_action(
+        "disable_users",
+        permission="disable",
+        description="Disable selected accounts",
+        title="Disable accounts",
+        question="These accounts can no longer sign in; their sessions and API keys end now.",
+        submit_label="Disable",
+        apply=lambda actor, user, reason: user_disable(actor=actor, user=user, reason=reason),
+        done="Disabled {count} account(s).",
+    )
+    enable_users: AdminAction[User] = reason_action(
+        "enable_users",
+        permission="disable",
+        description="Enable selected accounts",
+        title="Enable accounts",
+        question="These accounts will be able to sign in again.",
+        submit_label="Enable",
+        apply=lambda actor, user, reason: user_enable(actor=actor, user=user, reason=reason),
+        done="Enabled {count} account(s).",
+    )
+    unlock_users: AdminAction[User] = reason_action(
+        "unlock_users",
+        permission="unlock",
+        description="Unlock selected accounts",
+        title="Unlock accounts",
+        question="The lockout after repeated failed sign-ins ends now for these accounts.",
+        submit_label="Unlock",
+        apply=lambda actor, user, reason: user_unlock(actor=actor, user=user, reason=reason),
+        done="Unlocked {count} account(s).",
+    )
+    reset_second_factor: AdminAction[User] = reason_action(
+        "reset_second_factor",
+        permission="reset_mfa",
+        description="Reset second factor of selected accounts",
+        title="Reset second factor",
+        question=(
+            "The authenticator app and recovery codes of these accounts are removed and "
+            "their sessions end; they set up a new authenticator at their next sign-in. "
+            "Confirm who asked, and how you checked it was them."
+        ),
+        submit_label="Reset second factor",
+        apply=lambda actor, user, reason: mfa_reset(actor=actor, user=user, reason=reason),
+        done="Reset the second factor of {count} account(s).",
+    )

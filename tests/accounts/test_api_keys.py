@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from django.db.models import Model
 from django.utils import timezone
 
-from accounts.models import Role, ServiceAPIKey, User
+from accounts.models import ServiceAPIKey, User
 from accounts.services.api_keys import api_key_create, api_key_revoke
-from accounts.services.users import user_create, user_disable
+from accounts.services.users import user_disable
 from audit.models import AuditEvent
 from ccplatform.context import Actor
 from ccplatform.errors import ServiceError
+from tests.personas import make_service_account
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +28,29 @@ def admin_actor(security_admin: User) -> Actor:
 
 @pytest.fixture
 def service_account(db: None) -> User:
-    return user_create(actor=Actor.system("test-setup"), username="telephony", role=Role.INTEGRATOR)
+    return make_service_account("telephony")
+
+
+def _create(
+    actor: Actor,
+    user: User,
+    scopes: Sequence[str] = ("customers:read",),
+    *,
+    name: str = "Telephony",
+    expires_at: datetime | None = None,
+) -> tuple[ServiceAPIKey, str]:
+    return api_key_create(
+        actor=actor, user=user, name=name, scopes=list(scopes), expires_at=expires_at
+    )
+
+
+def _refused(actor: Actor, user: User, *args: Any, **kwargs: Any) -> ServiceError:
+    """The error of a key request that must fail, having created no key and no audit event."""
+    with pytest.raises(ServiceError) as refused:
+        _create(actor, user, *args, **kwargs)
+    assert not ServiceAPIKey.objects.exists()
+    assert not AuditEvent.objects.filter(action="api_key.created").exists()
+    return refused.value
 
 
 def _column_values(row: Model) -> list[str]:
@@ -36,13 +61,7 @@ def _column_values(row: Model) -> list[str]:
 def test_created_key_is_returned_once_and_only_its_prefix_and_hash_are_stored(
     admin_actor: Actor, service_account: User
 ) -> None:
-    key, plaintext = api_key_create(
-        actor=admin_actor,
-        user=service_account,
-        name="Telephony",
-        scopes=["customers:read", "audit:read"],
-        expires_at=None,
-    )
+    key, plaintext = _create(admin_actor, service_account, ["customers:read", "audit:read"])
 
     prefix, _, secret = plaintext.partition(".")
     stored = ServiceAPIKey.objects.get(pk=key.pk)
@@ -59,12 +78,8 @@ def test_created_key_is_returned_once_and_only_its_prefix_and_hash_are_stored(
 def test_create_records_one_audit_event_naming_the_prefix_and_never_the_key(
     admin_actor: Actor, service_account: User
 ) -> None:
-    key, plaintext = api_key_create(
-        actor=admin_actor,
-        user=service_account,
-        name="Telephony",
-        scopes=["customers:write", "customers:read", "customers:read"],
-        expires_at=None,
+    key, plaintext = _create(
+        admin_actor, service_account, ["customers:write", "customers:read", "customers:read"]
     )
 
     event = AuditEvent.objects.get(action="api_key.created")
@@ -84,11 +99,11 @@ def test_create_records_one_audit_event_naming_the_prefix_and_never_the_key(
 def test_expiry_and_scopes_are_kept_on_the_key(admin_actor: Actor, service_account: User) -> None:
     expires_at = timezone.now() + timedelta(days=90)
 
-    key, _ = api_key_create(
-        actor=admin_actor,
-        user=service_account,
+    key, _ = _create(
+        admin_actor,
+        service_account,
+        ["audit:read"],
         name="  Nightly export  ",
-        scopes=["audit:read"],
         expires_at=expires_at,
     )
 
@@ -118,30 +133,16 @@ def test_bad_input_is_refused_with_a_field_error_and_creates_nothing(
 ) -> None:
     expires_at = timezone.now() + expires_in if expires_in is not None else None
 
-    with pytest.raises(ServiceError) as refused:
-        api_key_create(
-            actor=admin_actor,
-            user=service_account,
-            name="Telephony",
-            scopes=scopes,
-            expires_at=expires_at,
-        )
+    refused = _refused(admin_actor, service_account, scopes, expires_at=expires_at)
 
-    assert field in refused.value.fields
-    assert not ServiceAPIKey.objects.exists()
-    assert not AuditEvent.objects.filter(action="api_key.created").exists()
+    assert field in refused.fields
 
 
 def test_a_person_cannot_hold_an_api_key(admin_actor: Actor, agent: User) -> None:
-    with pytest.raises(ServiceError) as refused:
-        api_key_create(
-            actor=admin_actor, user=agent, name="Mine", scopes=["customers:read"], expires_at=None
-        )
+    refused = _refused(admin_actor, agent, name="Mine")
 
-    assert "API keys belong to service accounts" in refused.value.message
-    assert "user" in refused.value.fields
-    assert not ServiceAPIKey.objects.exists()
-    assert not AuditEvent.objects.filter(action="api_key.created").exists()
+    assert "API keys belong to service accounts" in refused.message
+    assert "user" in refused.fields
 
 
 def test_a_disabled_service_account_gets_no_new_key(
@@ -149,31 +150,16 @@ def test_a_disabled_service_account_gets_no_new_key(
 ) -> None:
     user_disable(actor=admin_actor, user=service_account, reason="Contract ended")
 
-    with pytest.raises(ServiceError) as refused:
-        api_key_create(
-            actor=admin_actor,
-            user=service_account,
-            name="Telephony",
-            scopes=["customers:read"],
-            expires_at=None,
-        )
+    refused = _refused(admin_actor, service_account)
 
-    assert "disabled" in refused.value.message
-    assert "user" in refused.value.fields
-    assert not ServiceAPIKey.objects.exists()
-    assert not AuditEvent.objects.filter(action="api_key.created").exists()
+    assert "disabled" in refused.message
+    assert "user" in refused.fields
 
 
 def test_revoking_needs_a_reason_and_is_audited_once(
     admin_actor: Actor, service_account: User
 ) -> None:
-    key, _ = api_key_create(
-        actor=admin_actor,
-        user=service_account,
-        name="Telephony",
-        scopes=["customers:read"],
-        expires_at=None,
-    )
+    key, _ = _create(admin_actor, service_account)
     with pytest.raises(ServiceError) as refused:
         api_key_revoke(actor=admin_actor, key=key, reason="  ")
     assert "reason" in refused.value.fields

@@ -15,13 +15,14 @@ from django.utils import timezone
 
 from accounts.models import PasswordHistory, Role, ServiceAPIKey, Team, User
 from accounts.models.api_keys import Scope
-from accounts.services.users import user_create
 from audit.models import AuditEvent
-from ccplatform.context import Actor
+from tests.personas import make_service_account
 
 pytestmark = pytest.mark.django_db
 
 STRONG = "correct horse battery staple 2026"
+# A key named CRM for the service_account fixture; a test adds the scopes and expiry.
+CRM_KEY = ("create_api_key", "--user=crm.sync", "--name=CRM")
 KEY_LINE = re.compile(r"^([A-Za-z0-9]{8}\.[A-Za-z0-9]{32})$", re.MULTILINE)
 
 
@@ -29,12 +30,6 @@ def _run(name: str, *args: str, **options: Any) -> str:
     out = StringIO()
     call_command(name, *args, stdout=out, stderr=StringIO(), **options)
     return out.getvalue()
-
-
-def _error(name: str, *args: str, **options: Any) -> str:
-    with pytest.raises(CommandError) as raised:
-        _run(name, *args, **options)
-    return str(raised.value)
 
 
 def _counts() -> dict[str, int]:
@@ -47,9 +42,18 @@ def _counts() -> dict[str, int]:
     }
 
 
+def _refused(name: str, *args: str, **options: Any) -> str:
+    """The error of a command that must fail, having written nothing (not even an audit row)."""
+    before = _counts()
+    with pytest.raises(CommandError) as raised:
+        _run(name, *args, **options)
+    assert _counts() == before
+    return str(raised.value)
+
+
 @pytest.fixture
 def service_account(db: None) -> User:
-    return user_create(actor=Actor.system("test-setup"), username="crm.sync", role=Role.INTEGRATOR)
+    return make_service_account("crm.sync")
 
 
 # --- create_user ---------------------------------------------------------------------------
@@ -127,32 +131,26 @@ def test_integrator_is_a_service_account_without_a_usable_password(db: None) -> 
 def test_integrator_with_a_password_option_is_refused_and_nothing_is_created(
     db: None, flag: str
 ) -> None:
-    before = _counts()
-
-    message = _error("create_user", "telephony", "--role=integrator", flag, stdin=StringIO(STRONG))
+    message = _refused(
+        "create_user", "telephony", "--role=integrator", flag, stdin=StringIO(STRONG)
+    )
 
     assert "service account" in message
     assert "API keys" in message
-    assert _counts() == before
 
 
 def test_unknown_role_names_the_valid_roles_and_creates_nothing(team_a: Team) -> None:
-    before = _counts()
-
-    message = _error("create_user", "amy", "--role=admin", "--team=Team A", "--generate-password")
+    message = _refused("create_user", "amy", "--role=admin", "--team=Team A", "--generate-password")
 
     assert "Unknown role 'admin'" in message
     for role in Role.values:
         assert role in message
-    assert _counts() == before
 
 
 def test_unknown_team_is_named_and_nothing_is_created_even_with_a_valid_team(
     team_a: Team,
 ) -> None:
-    before = _counts()
-
-    message = _error(
+    message = _refused(
         "create_user",
         "agent.amy",
         "--role=agent",
@@ -164,26 +162,20 @@ def test_unknown_team_is_named_and_nothing_is_created_even_with_a_valid_team(
 
     assert "No team named 'Team Nowhere'" in message
     assert "Existing teams: Team A" in message
-    assert _counts() == before
 
 
 def test_weak_password_lists_the_validator_messages_and_creates_nothing(db: None) -> None:
-    before = _counts()
-
-    message = _error(
+    message = _refused(
         "create_user", "agent.amy", "--role=agent", "--password-stdin", stdin=StringIO("short1\n")
     )
 
     assert "User 'agent.amy' was not created" in message
     assert "not strong enough" in message
     assert "at least 15 characters" in message
-    assert _counts() == before
 
 
 def test_password_like_the_username_is_refused_by_the_similarity_check(db: None) -> None:
-    before = _counts()
-
-    message = _error(
+    message = _refused(
         "create_user",
         "agent.amelia.longname",
         "--role=agent",
@@ -192,16 +184,12 @@ def test_password_like_the_username_is_refused_by_the_similarity_check(db: None)
     )
 
     assert "too similar to the username" in message
-    assert _counts() == before
 
 
 def test_existing_username_is_refused_readably_whatever_its_case(agent: User) -> None:
-    before = _counts()
-
-    message = _error("create_user", agent.username.upper(), "--role=agent", "--generate-password")
+    message = _refused("create_user", agent.username.upper(), "--role=agent", "--generate-password")
 
     assert "was not created: That username is taken." in message
-    assert _counts() == before
 
 
 @pytest.mark.parametrize(
@@ -215,21 +203,15 @@ def test_existing_username_is_refused_readably_whatever_its_case(agent: User) ->
 def test_person_without_a_usable_password_or_email_is_refused(
     db: None, args: list[str], expected: str
 ) -> None:
-    before = _counts()
-
-    message = _error("create_user", "agent.amy", *args, stdin=StringIO(""))
+    message = _refused("create_user", "agent.amy", *args, stdin=StringIO(""))
 
     assert expected in message
-    assert _counts() == before
 
 
 def test_invalid_username_is_refused(db: None) -> None:
-    before = _counts()
-
-    message = _error("create_user", "amy smith!", "--role=agent", "--generate-password")
+    message = _refused("create_user", "amy smith!", "--role=agent", "--generate-password")
 
     assert "not a valid username" in message
-    assert _counts() == before
 
 
 # --- create_api_key ------------------------------------------------------------------------
@@ -270,7 +252,7 @@ def test_create_api_key_prints_the_key_once_and_it_authenticates(service_account
 
 
 def test_key_without_expiry_option_never_expires(service_account: User) -> None:
-    output = _run("create_api_key", "--user=crm.sync", "--name=CRM", "--scope=customers:write")
+    output = _run(*CRM_KEY, "--scope=customers:write")
 
     key = ServiceAPIKey.objects.get(user=service_account)
     assert key.expiry_date is None
@@ -278,77 +260,48 @@ def test_key_without_expiry_option_never_expires(service_account: User) -> None:
 
 
 def test_a_person_cannot_get_an_api_key_and_nothing_is_created(agent: User) -> None:
-    before = _counts()
-
-    message = _error(
+    message = _refused(
         "create_api_key", f"--user={agent.username}", "--name=Mine", "--scope=customers:read"
     )
 
     assert "No key was created" in message
     assert "service accounts" in message
-    assert _counts() == before
 
 
 def test_unknown_scope_is_named_with_the_valid_ones_and_nothing_is_created(
     service_account: User,
 ) -> None:
-    before = _counts()
-
-    message = _error(
-        "create_api_key",
-        "--user=crm.sync",
-        "--name=CRM",
-        "--scope=customers:read",
-        "--scope=customers:delete",
-    )
+    message = _refused(*CRM_KEY, "--scope=customers:read", "--scope=customers:delete")
 
     assert "Unknown scope 'customers:delete'" in message
     for scope in Scope.values:
         assert scope in message
-    assert _counts() == before
 
 
 def test_unknown_user_is_named_and_nothing_is_created(db: None) -> None:
-    before = _counts()
-
-    message = _error("create_api_key", "--user=ghost", "--name=CRM", "--scope=customers:read")
+    message = _refused("create_api_key", "--user=ghost", "--name=CRM", "--scope=customers:read")
 
     assert "No user named 'ghost'" in message
-    assert _counts() == before
 
 
 @pytest.mark.parametrize("days", ["0", "-3", "100000"])
 def test_expiry_outside_the_allowed_days_is_refused_and_nothing_is_created(
     service_account: User, days: str
 ) -> None:
-    before = _counts()
-
-    message = _error(
-        "create_api_key",
-        "--user=crm.sync",
-        "--name=CRM",
-        "--scope=customers:read",
-        f"--expires-in-days={days}",
-    )
+    message = _refused(*CRM_KEY, "--scope=customers:read", f"--expires-in-days={days}")
 
     assert "--expires-in-days must be a whole number from 1 to" in message
-    assert _counts() == before
 
 
 def test_a_disabled_service_account_gets_no_key(service_account: User) -> None:
     User.objects.filter(pk=service_account.pk).update(is_active=False)
-    before = _counts()
 
-    message = _error("create_api_key", "--user=crm.sync", "--name=CRM", "--scope=customers:read")
+    message = _refused(*CRM_KEY, "--scope=customers:read")
 
     assert "disabled" in message
-    assert _counts() == before
 
 
 def test_missing_scope_option_is_a_readable_usage_error(service_account: User) -> None:
-    before = _counts()
-
-    message = _error("create_api_key", "--user=crm.sync", "--name=CRM")
+    message = _refused(*CRM_KEY)
 
     assert "--scope" in message
-    assert _counts() == before

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -13,7 +12,6 @@ import pytest
 from django.conf import settings
 from django.test import Client, override_settings
 from django.utils import timezone
-from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.forms import GENERIC_SIGN_IN_ERROR
@@ -22,21 +20,23 @@ from accounts.services.users import user_unlock
 from audit.models import AuditEvent
 from ccplatform.context import Actor
 from ccplatform.errors import ServiceError
-from tests.personas import PASSWORD, current_code
+from tests.personas import (
+    LOGIN,
+    PASSWORD,
+    SECURITY,
+    VERIFY,
+    WRONG_PASSWORD,
+    assert_event,
+    current_code,
+    password_step,
+    secrets_kept_out_of_the_audit_log,
+    wrong_code,
+)
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
 
 pytestmark = pytest.mark.django_db
-
-LOGIN = "/accounts/login/"
-VERIFY = "/accounts/verify/"
-SECURITY = "/accounts/security/"
-WRONG_PASSWORD = "not the right passphrase at all"
-
-
-def _password(client: Client, user: User, password: str = PASSWORD) -> TestResponse:
-    return client.post(LOGIN, {"username": user.username, "password": password})
 
 
 def _reset_otp_throttle(user: User) -> None:
@@ -48,21 +48,9 @@ def _reset_otp_throttle(user: User) -> None:
     )
 
 
-def _wrong_code(user: User) -> str:
-    """A 6-digit code that the user's authenticator does not accept around now."""
-    device = TOTPDevice.objects.get(user=user, confirmed=True)
-    now = time.time()
-    valid = set()
-    for offset in range(-3, 4):
-        totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-        totp.time = now + offset * device.step
-        valid.add(f"{totp.token():06d}")
-    return next(code for code in (f"{n:06d}" for n in range(1000)) if code not in valid)
-
-
 def _wrong_code_at_verify(client: Client, user: User) -> TestResponse:
     _reset_otp_throttle(user)
-    return client.post(VERIFY, {"code": _wrong_code(user)})
+    return client.post(VERIFY, {"code": wrong_code(user)})
 
 
 def _fail_mixed(user: User, failures: int) -> Client:
@@ -72,10 +60,10 @@ def _fail_mixed(user: User, failures: int) -> Client:
     """
     passwords = failures // 2
     for _ in range(passwords):
-        response = _password(Client(), user, WRONG_PASSWORD)
+        response = password_step(Client(), user, WRONG_PASSWORD)
         assert GENERIC_SIGN_IN_ERROR in response.content.decode()
     client = Client()
-    assert _password(client, user)["Location"] == VERIFY
+    assert password_step(client, user)["Location"] == VERIFY
     for _ in range(failures - passwords):
         response = _wrong_code_at_verify(client, user)
         assert GENERIC_SIGN_IN_ERROR in response.content.decode()
@@ -86,30 +74,17 @@ def _without_csrf_token(html: str) -> str:
     return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "CSRF", html)
 
 
-def _assert_event(event: AuditEvent, *, actor: str, target: User, outcome: str = "allowed") -> None:
-    assert f"{event.actor_kind}:{event.actor_id}" == actor
-    assert (event.target_type, event.target_id) == ("accounts.user", str(target.pk))
-    assert event.outcome == outcome
-
-
 @pytest.fixture(autouse=True)
 def secrets_never_audited(db: None) -> Iterator[list[str]]:
     """Passwords and codes a test typed; none of them may end up in an audit row."""
-    secrets = [PASSWORD, WRONG_PASSWORD]
-    yield secrets
-    text = json.dumps(
-        list(AuditEvent.objects.values_list("actor_id", "target_id", "reason", "details")),
-        default=str,
-    )
-    for secret in secrets:
-        assert secret not in text
+    yield from secrets_kept_out_of_the_audit_log(PASSWORD, WRONG_PASSWORD)
 
 
 # --- no account enumeration ------------------------------------------------------------------
 
 
 def test_unknown_username_and_wrong_password_get_the_same_answer(agent: User) -> None:
-    wrong = _password(Client(), agent, WRONG_PASSWORD)
+    wrong = password_step(Client(), agent, WRONG_PASSWORD)
     unknown = Client().post(LOGIN, {"username": "nobody.here", "password": WRONG_PASSWORD})
 
     assert wrong.status_code == unknown.status_code == 200
@@ -123,10 +98,10 @@ def test_unknown_username_and_wrong_password_get_the_same_answer(agent: User) ->
 
 
 def test_wrong_password_is_audited_against_the_account(agent: User) -> None:
-    _password(Client(), agent, WRONG_PASSWORD)
+    password_step(Client(), agent, WRONG_PASSWORD)
 
     failed = AuditEvent.objects.get(action="auth.password_failed")
-    _assert_event(failed, actor=f"user:{agent.pk}", target=agent, outcome="denied")
+    assert_event(failed, actor=f"user:{agent.pk}", target=agent, outcome="denied")
     assert failed.details == {"failure": "invalid", "consecutive_failures": 1}
 
 
@@ -153,17 +128,17 @@ def test_the_same_authenticator_code_in_a_second_sign_in_is_refused_as_a_replay(
     code = current_code(agent)
     secrets_never_audited.append(code)
     first, second = Client(), Client()
-    _password(first, agent)
+    password_step(first, agent)
     assert first.post(VERIFY, {"code": code}).status_code == 302
 
-    _password(second, agent)
+    password_step(second, agent)
     replayed = second.post(VERIFY, {"code": code})
 
     assert replayed.status_code == 200
     assert GENERIC_SIGN_IN_ERROR in replayed.content.decode()
     assert second.get(SECURITY).status_code == 302
     event = AuditEvent.objects.get(action="auth.otp_replayed")
-    _assert_event(event, actor=f"user:{agent.pk}", target=agent, outcome="denied")
+    assert_event(event, actor=f"user:{agent.pk}", target=agent, outcome="denied")
     assert event.details["failure"] == "replayed"
     agent.refresh_from_db()
     assert agent.failed_sign_in_count == 1
@@ -186,9 +161,7 @@ def test_ten_failures_mixing_passwords_and_codes_lock_the_account(agent: User) -
     minutes = (agent.locked_until - timezone.now()).total_seconds() / 60
     assert settings.LOCKOUT_MINUTES - 1 < minutes <= settings.LOCKOUT_MINUTES
     locked = AuditEvent.objects.get(action="user.locked")
-    assert (locked.actor_kind, locked.actor_id) == ("system", "sign-in")
-    assert (locked.target_type, locked.target_id) == ("accounts.user", str(agent.pk))
-    assert locked.outcome == "allowed"
+    assert_event(locked, actor="system:sign-in", target=agent)
     assert locked.details == {"minutes": 30, "threshold": 10}
     failures = AuditEvent.objects.filter(
         action__in=["auth.password_failed", "auth.otp_failed"], target_id=str(agent.pk)
@@ -206,8 +179,8 @@ def test_a_locked_account_refuses_the_right_code_and_the_right_password_alike(
 
     _reset_otp_throttle(agent)
     right_code = half_way.post(VERIFY, {"code": current_code(agent)})
-    right_password = _password(Client(), agent)
-    wrong_password = _password(Client(), agent, WRONG_PASSWORD)
+    right_password = password_step(Client(), agent)
+    wrong_password = password_step(Client(), agent, WRONG_PASSWORD)
 
     assert right_code.status_code == 200
     assert GENERIC_SIGN_IN_ERROR in right_code.content.decode()
@@ -233,7 +206,7 @@ def test_sign_in_works_again_once_the_lock_has_run_out(agent: User) -> None:
     _reset_otp_throttle(agent)
     client = Client()
 
-    assert _password(client, agent)["Location"] == VERIFY
+    assert password_step(client, agent)["Location"] == VERIFY
     response = client.post(VERIFY, {"code": current_code(agent)})
 
     assert response.status_code == 302
@@ -258,7 +231,7 @@ def test_a_successful_sign_in_resets_the_failure_count(agent: User) -> None:
 
 def test_a_security_admin_can_unlock_with_a_reason(agent: User, security_admin: User) -> None:
     for _ in range(10):
-        _password(Client(), agent, WRONG_PASSWORD)
+        password_step(Client(), agent, WRONG_PASSWORD)
     agent.refresh_from_db()
     assert agent.is_locked()
 
@@ -268,11 +241,9 @@ def test_a_security_admin_can_unlock_with_a_reason(agent: User, security_admin: 
     assert not agent.is_locked()
     assert agent.failed_sign_in_count == 0
     unlocked = AuditEvent.objects.get(action="user.unlocked")
-    assert (unlocked.actor_kind, unlocked.actor_id) == ("user", str(security_admin.pk))
-    assert (unlocked.target_type, unlocked.target_id) == ("accounts.user", str(agent.pk))
-    assert unlocked.outcome == "allowed"
+    assert_event(unlocked, actor=f"user:{security_admin.pk}", target=agent)
     assert unlocked.reason == "Identity checked by phone"
-    assert _password(Client(), agent)["Location"] == VERIFY
+    assert password_step(Client(), agent)["Location"] == VERIFY
 
 
 def test_unlocking_without_a_reason_is_refused_and_changes_nothing(
@@ -297,10 +268,10 @@ def test_unlocking_without_a_reason_is_refused_and_changes_nothing(
 def test_the_fourth_attempt_from_one_address_gets_429_with_retry_after(agent: User) -> None:
     client = Client(REMOTE_ADDR="203.0.113.7")
     for _ in range(3):
-        assert _password(client, agent, WRONG_PASSWORD).status_code == 200
+        assert password_step(client, agent, WRONG_PASSWORD).status_code == 200
 
     # Even the right password waits: the throttle is in front of the account check.
-    throttled = _password(client, agent)
+    throttled = password_step(client, agent)
 
     assert throttled.status_code == 429
     retry_after = throttled["Retry-After"]
@@ -313,10 +284,10 @@ def test_the_fourth_attempt_from_one_address_gets_429_with_retry_after(agent: Us
 @override_settings(SIGNIN_IP_LIMIT=3)
 def test_the_throttle_of_one_address_leaves_other_addresses_alone(agent: User) -> None:
     for _ in range(4):
-        _password(Client(REMOTE_ADDR="203.0.113.7"), agent, WRONG_PASSWORD)
+        password_step(Client(REMOTE_ADDR="203.0.113.7"), agent, WRONG_PASSWORD)
 
     other = Client(REMOTE_ADDR="198.51.100.20")
-    response = _password(other, agent)
+    response = password_step(other, agent)
 
     assert response.status_code == 302
     assert response["Location"] == VERIFY
@@ -326,17 +297,17 @@ def test_the_throttle_of_one_address_leaves_other_addresses_alone(agent: User) -
 def test_a_forged_forwarded_for_header_does_not_escape_the_throttle(agent: User) -> None:
     for n in range(3):
         client = Client(REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}")
-        _password(client, agent, WRONG_PASSWORD)
+        password_step(client, agent, WRONG_PASSWORD)
 
     forged = Client(REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR="192.0.2.99")
 
-    assert _password(forged, agent).status_code == 429
+    assert password_step(forged, agent).status_code == 429
 
 
 @override_settings(SIGNIN_IP_LIMIT=3)
 def test_code_attempts_count_against_the_address_too(agent: User) -> None:
     client = Client(REMOTE_ADDR="203.0.113.7")
-    assert _password(client, agent)["Location"] == VERIFY
+    assert password_step(client, agent)["Location"] == VERIFY
     for _ in range(2):
         _wrong_code_at_verify(client, agent)
 

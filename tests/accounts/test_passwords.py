@@ -5,27 +5,32 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import time
 from collections.abc import Iterator
 
 import pytest
 from django.core.mail import EmailMessage
 from django.test import Client
-from django_otp.oath import TOTP
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from accounts.models import User, UserSession
 from accounts.services.passwords import password_change
 from audit.models import AuditEvent
 from ccplatform.errors import ServiceError
-from tests.personas import PASSWORD, current_code, login_verified
+from tests.personas import (
+    LOGIN,
+    PASSWORD,
+    SECURITY,
+    VERIFY,
+    assert_event,
+    current_code,
+    login_verified,
+    password_step,
+    secrets_kept_out_of_the_audit_log,
+    wrong_code,
+)
 
 pytestmark = pytest.mark.django_db
 
-LOGIN = "/accounts/login/"
-VERIFY = "/accounts/verify/"
-SECURITY = "/accounts/security/"
 CHANGE = "/accounts/security/password/"
 RESET = "/accounts/password-reset/"
 NEW_PASSWORD = "a brand new passphrase for the test"
@@ -40,31 +45,10 @@ UNACCEPTABLE = [
 TOO_LONG = "x" * 60 + " a very long passphrase " + "y" * 45  # 129 characters
 
 
-def _audit_text() -> str:
-    rows = AuditEvent.objects.values_list("actor_id", "target_id", "reason", "details")
-    return json.dumps([list(row) for row in rows], default=str)
-
-
 @pytest.fixture(autouse=True)
 def secrets_never_audited(db: None) -> Iterator[list[str]]:
     """Passwords and codes a test typed; none of them may end up in an audit row."""
-    secrets = [PASSWORD, NEW_PASSWORD, TOO_LONG]
-    yield secrets
-    text = _audit_text()
-    for secret in secrets:
-        assert secret not in text
-
-
-def _wrong_code(user: User) -> str:
-    """A 6-digit code that the user's authenticator does not accept around now."""
-    device = TOTPDevice.objects.get(user=user, confirmed=True)
-    now = time.time()
-    valid = set()
-    for offset in range(-3, 4):
-        totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-        totp.time = now + offset * device.step
-        valid.add(f"{totp.token():06d}")
-    return next(code for code in (f"{n:06d}" for n in range(1000)) if code not in valid)
+    yield from secrets_kept_out_of_the_audit_log(PASSWORD, NEW_PASSWORD, TOO_LONG)
 
 
 def _change_form(
@@ -209,7 +193,7 @@ def test_change_with_a_wrong_code_is_refused_counted_and_changes_nothing(
     client: Client, agent: User, secrets_never_audited: list[str]
 ) -> None:
     login_verified(client, agent)
-    wrong = _wrong_code(agent)
+    wrong = wrong_code(agent)
     secrets_never_audited.append(wrong)
 
     response = client.post(CHANGE, _change_form(agent, code=wrong))
@@ -219,12 +203,7 @@ def test_change_with_a_wrong_code_is_refused_counted_and_changes_nothing(
     assert _unchanged(agent)
     assert agent.failed_sign_in_count == 1
     failed = AuditEvent.objects.get(action="auth.otp_failed")
-    assert (failed.actor_kind, failed.actor_id) == ("user", str(agent.pk))
-    assert (failed.target_type, failed.target_id, failed.outcome) == (
-        "accounts.user",
-        str(agent.pk),
-        "denied",
-    )
+    assert_event(failed, actor=f"user:{agent.pk}", target=agent, outcome="denied")
 
 
 def test_change_with_the_code_already_used_to_sign_in_is_refused_as_a_replay(
@@ -232,7 +211,7 @@ def test_change_with_the_code_already_used_to_sign_in_is_refused_as_a_replay(
 ) -> None:
     code = current_code(agent)
     secrets_never_audited.append(code)
-    client.post(LOGIN, {"username": agent.username, "password": PASSWORD})
+    password_step(client, agent)
     assert client.post(VERIFY, {"code": code}).status_code == 302
 
     response = client.post(CHANGE, _change_form(agent, code=code))
@@ -241,11 +220,7 @@ def test_change_with_the_code_already_used_to_sign_in_is_refused_as_a_replay(
     assert "That code is not valid" in response.content.decode()
     assert _unchanged(agent)
     replayed = AuditEvent.objects.get(action="auth.otp_replayed")
-    assert (replayed.actor_id, replayed.target_id, replayed.outcome) == (
-        str(agent.pk),
-        str(agent.pk),
-        "denied",
-    )
+    assert_event(replayed, actor=f"user:{agent.pk}", target=agent, outcome="denied")
 
 
 def test_a_successful_change_ends_other_sessions_keeps_this_one_and_sends_an_email(
@@ -270,12 +245,7 @@ def test_a_successful_change_ends_other_sessions_keeps_this_one_and_sends_an_ema
     agent.refresh_from_db()
     assert agent.check_password(NEW_PASSWORD)
     changed = AuditEvent.objects.get(action="password.changed")
-    assert (changed.actor_kind, changed.actor_id) == ("user", str(agent.pk))
-    assert (changed.target_type, changed.target_id, changed.outcome) == (
-        "accounts.user",
-        str(agent.pk),
-        "allowed",
-    )
+    assert_event(changed, actor=f"user:{agent.pk}", target=agent)
     assert changed.details == {"other_sessions_ended": 2}
     assert [mail.to for mail in mailoutbox] == [[agent.email]]
     assert "password of your ccplatform account was changed" in mailoutbox[0].body
@@ -301,8 +271,7 @@ def test_a_reset_request_for_a_known_address_sends_a_link_and_is_audited(
     assert [mail.to for mail in mailoutbox] == [[agent.email]]
     assert _reset_link(mailoutbox[0])
     requested = AuditEvent.objects.get(action="password.reset_requested")
-    assert (requested.actor_kind, requested.actor_id) == ("user", str(agent.pk))
-    assert (requested.target_type, requested.target_id) == ("accounts.user", str(agent.pk))
+    assert_event(requested, actor=f"user:{agent.pk}", target=agent)
 
 
 def test_a_reset_request_for_an_unknown_address_looks_the_same_and_records_no_address(
@@ -342,15 +311,11 @@ def test_a_completed_reset_signs_nobody_in_and_ends_every_session(
     assert elsewhere.get(SECURITY)["Location"].startswith(LOGIN)
     assert not UserSession.objects.filter(user=agent).exists()
     completed = AuditEvent.objects.get(action="password.reset_completed")
-    assert (completed.actor_id, completed.target_id, completed.outcome) == (
-        str(agent.pk),
-        str(agent.pk),
-        "allowed",
-    )
+    assert_event(completed, actor=f"user:{agent.pk}", target=agent)
     assert completed.details == {"sessions_ended": 1}
     assert "This link no longer works" in Client().get(link, follow=True).content.decode()
     # The new password is only the first step: the second factor is still asked for.
-    step = client.post(LOGIN, {"username": agent.username, "password": NEW_PASSWORD})
+    step = password_step(client, agent, NEW_PASSWORD)
     assert step["Location"] == VERIFY
     assert client.get(SECURITY).status_code == 302
 

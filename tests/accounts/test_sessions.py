@@ -17,20 +17,28 @@ from accounts.services.sessions import session_public_id
 from accounts.services.users import user_disable, user_set_role
 from audit.models import AuditEvent
 from ccplatform.context import Actor
-from tests.personas import Integrator, login_verified
+from tests.personas import (
+    LOGIN,
+    SECURITY,
+    Integrator,
+    assert_event,
+    login_verified,
+    session_key,
+)
 
 pytestmark = pytest.mark.django_db
 
-LOGIN = "/accounts/login/"
 LOGOUT = "/accounts/logout/"
-SECURITY = "/accounts/security/"
 END_SESSION = "/accounts/security/sessions/end/"
 KEEP_ALIVE = "/accounts/session/keep-alive/"
 STATUS_API = "/api/v1/status/"
 
 
-def _key(client: Client) -> str:
-    return client.cookies[settings.SESSION_COOKIE_NAME].value
+def _signed_in_ago(client: Client, age: timedelta) -> None:
+    """Move the client's sign-in `age` into the past, as if that much time had gone by."""
+    session = client.session
+    session[SIGNED_IN_AT] = (timezone.now() - age).isoformat()
+    session.save()
 
 
 def _sent_to_sign_in(client: Client) -> bool:
@@ -55,13 +63,13 @@ def test_sign_out_by_get_is_refused_and_keeps_the_session(agent: User) -> None:
     response = client.get(LOGOUT)
 
     assert response.status_code == 405
-    assert UserSession.objects.filter(session_key=_key(client)).exists()
+    assert UserSession.objects.filter(session_key=session_key(client)).exists()
     assert client.get(SECURITY).status_code == 200
 
 
 def test_sign_out_deletes_the_server_session_and_clears_site_data(agent: User) -> None:
     client = login_verified(Client(), agent)
-    key = _key(client)
+    key = session_key(client)
 
     response = client.post(LOGOUT)
 
@@ -72,12 +80,7 @@ def test_sign_out_deletes_the_server_session_and_clears_site_data(agent: User) -
     assert not UserSession.objects.filter(session_key=key).exists()
     assert _sent_to_sign_in(client)
     ended = AuditEvent.objects.get(action="session.ended")
-    assert (ended.actor_kind, ended.actor_id) == ("user", str(agent.pk))
-    assert (ended.target_type, ended.target_id, ended.outcome) == (
-        "accounts.user",
-        str(agent.pk),
-        "allowed",
-    )
+    assert_event(ended, actor=f"user:{agent.pk}", target=agent)
     assert ended.details == {"why": "signed_out"}
 
 
@@ -118,10 +121,8 @@ def test_a_session_idle_past_its_expiry_is_anonymous_and_sent_to_sign_in(agent: 
 
 def test_a_session_older_than_12_hours_is_ended_even_when_active(agent: User) -> None:
     client = login_verified(Client(), agent)
-    key = _key(client)
-    session = client.session
-    session[SIGNED_IN_AT] = (timezone.now() - timedelta(hours=13)).isoformat()
-    session.save()
+    key = session_key(client)
+    _signed_in_ago(client, timedelta(hours=13))
 
     response = client.get(SECURITY)
 
@@ -136,19 +137,64 @@ def test_a_session_older_than_12_hours_is_ended_even_when_active(agent: User) ->
 
 def test_a_session_just_under_12_hours_old_still_works(agent: User) -> None:
     client = login_verified(Client(), agent)
-    session = client.session
-    session[SIGNED_IN_AT] = (timezone.now() - timedelta(hours=11, minutes=59)).isoformat()
-    session.save()
+    _signed_in_ago(client, timedelta(hours=11, minutes=59))
 
     assert client.get(SECURITY).status_code == 200
     assert not AuditEvent.objects.filter(action="session.ended").exists()
 
 
+class _Clock:
+    """Takes over `timezone.now()`: time then moves only when the test moves it forward."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.now = timezone.now()
+        monkeypatch.setattr(timezone, "now", lambda: self.now)
+
+    def advance(self, by: timedelta) -> None:
+        self.now += by
+
+
+def test_sixteen_idle_minutes_on_the_clock_end_the_session(
+    agent: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert settings.SESSION_COOKIE_AGE == 900  # the production limit, not a test value
+    client = login_verified(Client(), agent)
+    clock = _Clock(monkeypatch)
+    assert client.get(SECURITY).status_code == 200
+
+    clock.advance(timedelta(minutes=16))
+    response = client.get(SECURITY)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN)
+    assert not response.wsgi_request.user.is_authenticated
+
+
+def test_a_request_every_10_minutes_keeps_a_session_only_until_12_hours_after_sign_in(
+    agent: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert settings.SESSION_ABSOLUTE_SECONDS == 43_200  # the production limits, not test values
+    assert settings.SESSION_COOKIE_AGE == 900
+    client = login_verified(Client(), agent)
+    clock = _Clock(monkeypatch)
+    clock.advance(timedelta(minutes=5))
+    for _ in range(72):  # at 0:05, 0:15, ... 11:55 after signing in; each renews the idle timer
+        assert client.get(SECURITY).status_code == 200
+        clock.advance(timedelta(minutes=10))
+
+    response = client.get(SECURITY)  # at 12:05
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN)
+    assert not UserSession.objects.filter(user=agent).exists()
+    ended = AuditEvent.objects.get(action="session.ended")
+    assert_event(ended, actor=f"user:{agent.pk}", target=agent)
+    assert ended.details == {"why": "absolute_timeout"}
+
+
 def test_a_signed_in_api_call_past_12_hours_gets_401_with_a_json_body(agent: User) -> None:
     client = login_verified(Client(), agent)
-    session = client.session
-    session[SIGNED_IN_AT] = (timezone.now() - timedelta(hours=13)).isoformat()
-    session.save()
+    _signed_in_ago(client, timedelta(hours=13))
 
     response = client.get(STATUS_API)
 
@@ -169,8 +215,8 @@ def test_the_security_page_lists_each_of_the_users_sessions(agent: User, other_a
     assert len(sessions) == 2
     assert [row["current"] for row in sessions].count(True) == 1
     html = response.content.decode()
-    assert _key(phone) not in html  # the key is a credential: the page shows a public id
-    phone_id = session_public_id(UserSession.objects.get(session_key=_key(phone)))
+    assert session_key(phone) not in html  # the key is a credential: the page shows a public id
+    phone_id = session_public_id(UserSession.objects.get(session_key=session_key(phone)))
     assert _session_ids_on(html) == [phone_id]
 
 
@@ -184,17 +230,13 @@ def test_ending_other_sessions_signs_out_the_other_browser_only(agent: User) -> 
     assert here.get(SECURITY).status_code == 200
     assert UserSession.objects.filter(user=agent).count() == 1
     ended = AuditEvent.objects.get(action="session.others_ended")
-    assert (ended.actor_id, ended.target_id, ended.outcome) == (
-        str(agent.pk),
-        str(agent.pk),
-        "allowed",
-    )
+    assert_event(ended, actor=f"user:{agent.pk}", target=agent)
     assert ended.details == {"sessions_ended": 1}
 
 
 def test_ending_one_listed_session_signs_out_that_browser(agent: User) -> None:
     here, phone, tablet = (login_verified(Client(), agent) for _ in range(3))
-    phone_id = session_public_id(UserSession.objects.get(session_key=_key(phone)))
+    phone_id = session_public_id(UserSession.objects.get(session_key=session_key(phone)))
     assert phone_id in _session_ids_on(here.get(SECURITY).content.decode())
 
     here.post(END_SESSION, {"session": phone_id})

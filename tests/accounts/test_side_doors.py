@@ -23,15 +23,24 @@ from rest_framework.permissions import AllowAny
 from accounts.models import User, UserSession
 from audit.models import AuditEvent
 from ccplatform.permissions import PUBLIC, declared_permission
-from tests.personas import PASSWORD, Integrator, current_code, login_verified
+from tests.personas import (
+    LOGIN,
+    PASSWORD,
+    SECURITY,
+    VERIFY,
+    Integrator,
+    current_code,
+    login_verified,
+    password_step,
+    secrets_kept_out_of_the_audit_log,
+    session_key,
+)
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
 
 pytestmark = pytest.mark.django_db
 
-LOGIN = "/accounts/login/"
-VERIFY = "/accounts/verify/"
 LOGOUT = "/accounts/logout/"
 METHODS = ("get", "post")
 
@@ -175,16 +184,13 @@ def _auth(integrator: Integrator) -> dict[str, str]:
 
 def _password_only(user: User) -> Client:
     client = Client()
-    response = client.post(LOGIN, {"username": user.username, "password": PASSWORD})
-    assert response["Location"] == VERIFY
+    assert password_step(client, user)["Location"] == VERIFY
     return client
 
 
 @pytest.fixture(autouse=True)
-def _password_never_audited(db: None) -> Iterator[None]:
-    yield
-    details = AuditEvent.objects.values_list("actor_id", "target_id", "reason", "details")
-    assert PASSWORD not in repr(list(details))
+def _password_never_audited(db: None) -> Iterator[list[str]]:
+    yield from secrets_kept_out_of_the_audit_log(PASSWORD)
 
 
 # --- (a) anonymous, (b) password only, (c) signed in without the second factor ------------
@@ -218,7 +224,7 @@ def test_a_session_without_a_verified_factor_is_refused_and_ended(
     for endpoint in GUARDED:
         client = Client()
         client.force_login(user)
-        key = client.cookies[settings.SESSION_COOKIE_NAME].value
+        key = session_key(client)
 
         _assert_refused(client, endpoint, method)
 
@@ -254,7 +260,7 @@ def test_an_api_key_on_a_public_page_signs_nobody_in(integrator: Integrator) -> 
 def test_the_sign_in_pages_offer_no_way_to_skip_the_second_factor_next_time(agent: User) -> None:
     client = Client()
     sign_in_page = client.get(LOGIN).content.decode()
-    client.post(LOGIN, {"username": agent.username, "password": PASSWORD})
+    password_step(client, agent)
     verify_page = client.get(VERIFY).content.decode()
 
     for html in (sign_in_page, verify_page):
@@ -265,16 +271,16 @@ def test_the_sign_in_pages_offer_no_way_to_skip_the_second_factor_next_time(agen
 
 def test_after_sign_out_the_password_always_leads_to_the_second_factor(agent: User) -> None:
     client = Client()
-    client.post(LOGIN, {"username": agent.username, "password": PASSWORD})
+    password_step(client, agent)
     assert client.post(VERIFY, {"code": current_code(agent)}).status_code == 302
     client.post(LOGOUT)
 
     left = {name for name, cookie in client.cookies.items() if cookie.value}
     assert left <= {settings.CSRF_COOKIE_NAME}
-    response = client.post(LOGIN, {"username": agent.username, "password": PASSWORD})
+    response = password_step(client, agent)
 
     assert response["Location"] == VERIFY
-    assert not client.get("/accounts/security/").wsgi_request.user.is_authenticated
+    assert not client.get(SECURITY).wsgi_request.user.is_authenticated
 
 
 def test_the_admins_own_password_form_is_not_a_way_around_the_fresh_code(
@@ -299,4 +305,4 @@ def test_signing_out_of_the_admin_signs_out_of_the_platform(
     assert AuditEvent.objects.filter(
         action="session.ended", target_id=str(security_admin.pk)
     ).exists()
-    assert client.get("/accounts/security/").status_code == 302
+    assert client.get(SECURITY).status_code == 302

@@ -6,9 +6,7 @@ Wrong input (unknown accounts, replayed codes, lockout) is in test_lockout.py.
 from __future__ import annotations
 
 import base64
-import json
 import re
-import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
@@ -28,29 +26,31 @@ from accounts.models.security import hash_recovery_code
 from accounts.services.mfa import mfa_recovery_codes_regenerate
 from accounts.services.users import user_create
 from audit.models import AuditEvent
-from tests.personas import PASSWORD, SETUP, current_code
+from tests.personas import (
+    LOGIN,
+    PASSWORD,
+    SECURITY,
+    SETUP,
+    VERIFY,
+    WRONG_PASSWORD,
+    assert_event,
+    current_code,
+    password_step,
+    secrets_kept_out_of_the_audit_log,
+    session_key,
+    wrong_code,
+    wrong_code_for_key,
+)
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
 
 pytestmark = pytest.mark.django_db
 
-LOGIN = "/accounts/login/"
-VERIFY = "/accounts/verify/"
 ENROL = "/accounts/enrol/"
-SECURITY = "/accounts/security/"
-WRONG_PASSWORD = "not the right passphrase at all"
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def _session_id(client: Client) -> str:
-    return client.cookies[settings.SESSION_COOKIE_NAME].value
-
-
-def _password_step(client: Client, user: User, query: str = "") -> TestResponse:
-    return client.post(f"{LOGIN}{query}", {"username": user.username, "password": PASSWORD})
 
 
 def _key_of(secret: str) -> bytes:
@@ -61,25 +61,6 @@ def _key_of(secret: str) -> bytes:
 def _code_from_secret(secret: str) -> str:
     """What an authenticator app shows now for a key typed in by hand."""
     return f"{TOTP(_key_of(secret), step=30, t0=0, digits=6).token():06d}"
-
-
-def _wrong_code(key: bytes) -> str:
-    """A 6-digit code that an authenticator with `key` does not show around now."""
-    now = time.time()
-    valid = set()
-    for offset in range(-3, 4):
-        totp = TOTP(key, step=30, t0=0, digits=6)
-        totp.time = now + offset * 30
-        valid.add(f"{totp.token():06d}")
-    return next(code for code in (f"{n:06d}" for n in range(1000)) if code not in valid)
-
-
-def _audit_text() -> str:
-    """Every audit row's recorded values, as one text to search for secrets."""
-    rows = AuditEvent.objects.values_list(
-        "actor_id", "action", "target_type", "target_id", "reason", "user_agent", "details"
-    )
-    return json.dumps([list(row) for row in rows], default=str)
 
 
 def _database_text() -> str:
@@ -100,20 +81,10 @@ def _events_for(user: User) -> list[str]:
     )
 
 
-def _assert_event(event: AuditEvent, *, actor: str, target: User, outcome: str = "allowed") -> None:
-    assert f"{event.actor_kind}:{event.actor_id}" == actor
-    assert (event.target_type, event.target_id) == ("accounts.user", str(target.pk))
-    assert event.outcome == outcome
-
-
 @pytest.fixture(autouse=True)
 def secrets_never_audited(db: None) -> Iterator[list[str]]:
     """Passwords and codes a test typed; none of them may end up in an audit row."""
-    secrets = [PASSWORD, WRONG_PASSWORD]
-    yield secrets
-    text = _audit_text()
-    for secret in secrets:
-        assert secret not in text
+    yield from secrets_kept_out_of_the_audit_log(PASSWORD, WRONG_PASSWORD)
 
 
 def _new_person(username: str = "new.nina") -> User:
@@ -137,38 +108,38 @@ def test_right_password_leads_to_verify_with_a_new_session_id_and_nobody_signed_
     visitor = client.session  # the session a visitor has before signing in
     visitor["seen"] = True
     visitor.save()
-    before = _session_id(client)
+    before = session_key(client)
 
-    response = _password_step(client, agent)
+    response = password_step(client, agent)
 
     assert response.status_code == 302
     assert response["Location"] == VERIFY
-    assert _session_id(client) != before
+    assert session_key(client) != before
     assert not UserSession.objects.filter(session_key=before).exists()
     assert not response.wsgi_request.user.is_authenticated
     home = client.get("/")
     assert not home.wsgi_request.user.is_authenticated
     assert client.get(SECURITY).status_code == 302
     accepted = AuditEvent.objects.get(action="auth.password_accepted")
-    _assert_event(accepted, actor=f"user:{agent.pk}", target=agent)
+    assert_event(accepted, actor=f"user:{agent.pk}", target=agent)
 
 
-def test_right_code_signs_in_with_another_new_session_id(agent: User) -> None:
+def test_right_code_signs_in_with_another_newsession_key(agent: User) -> None:
     client = Client()
-    _password_step(client, agent)
-    after_password = _session_id(client)
+    password_step(client, agent)
+    after_password = session_key(client)
 
     response = client.post(VERIFY, {"code": current_code(agent)})
 
     assert response.status_code == 302
     assert response["Location"] == settings.LOGIN_REDIRECT_URL
-    assert _session_id(client) != after_password
+    assert session_key(client) != after_password
     assert not UserSession.objects.filter(session_key=after_password).exists()
     page = client.get(SECURITY)
     assert page.status_code == 200
     assert page.wsgi_request.user == agent
     signed_in = AuditEvent.objects.get(action="auth.signed_in")
-    _assert_event(signed_in, actor=f"user:{agent.pk}", target=agent)
+    assert_event(signed_in, actor=f"user:{agent.pk}", target=agent)
     assert signed_in.details == {"factor": "totp"}
     agent.refresh_from_db()
     assert agent.failed_sign_in_count == 0
@@ -187,7 +158,7 @@ def test_after_both_steps_the_user_lands_on_next_only_when_it_is_a_same_host_pat
     agent: User, next_url: str, landing: str
 ) -> None:
     client = Client()
-    _password_step(client, agent, "?" + urlencode({"next": next_url}))
+    password_step(client, agent, query="?" + urlencode({"next": next_url}))
 
     response = client.post(VERIFY, {"code": current_code(agent)})
 
@@ -214,8 +185,8 @@ def test_wrong_code_is_refused_with_the_generic_message_counted_and_audited(
     agent: User, secrets_never_audited: list[str]
 ) -> None:
     client = Client()
-    _password_step(client, agent)
-    wrong = _wrong_code(TOTPDevice.objects.get(user=agent).bin_key)
+    password_step(client, agent)
+    wrong = wrong_code(agent)
     secrets_never_audited.append(wrong)
 
     response = client.post(VERIFY, {"code": wrong})
@@ -226,7 +197,7 @@ def test_wrong_code_is_refused_with_the_generic_message_counted_and_audited(
     agent.refresh_from_db()
     assert agent.failed_sign_in_count == 1
     failed = AuditEvent.objects.get(action="auth.otp_failed")
-    _assert_event(failed, actor=f"user:{agent.pk}", target=agent, outcome="denied")
+    assert_event(failed, actor=f"user:{agent.pk}", target=agent, outcome="denied")
     assert failed.details == {"failure": "invalid", "consecutive_failures": 1}
 
 
@@ -253,11 +224,19 @@ def _recovery_codes_on(page: TestResponse) -> list[str]:
     return re.findall(r"<code>([^<]+)</code>", block.group(1))
 
 
+def _at_enrolment() -> tuple[User, Client, str]:
+    """A new person past the password step: them, their browser, and the secret shown to them."""
+    user = _new_person()
+    client = Client()
+    password_step(client, user)
+    return user, client, _secret_on(client.get(ENROL))
+
+
 def test_first_sign_in_shows_an_inline_qr_code_and_the_secret_of_a_new_device() -> None:
     user = _new_person()
     client = Client()
 
-    response = _password_step(client, user)
+    response = password_step(client, user)
     assert response.status_code == 302
     assert response["Location"] == ENROL
     page = client.get(ENROL)
@@ -268,18 +247,15 @@ def test_first_sign_in_shows_an_inline_qr_code_and_the_secret_of_a_new_device() 
     device = TOTPDevice.objects.get(user=user, confirmed=False)
     assert _key_of(_secret_on(page)) == device.bin_key
     started = AuditEvent.objects.get(action="mfa.enrolment_started")
-    _assert_event(started, actor=f"user:{user.pk}", target=user)
+    assert_event(started, actor=f"user:{user.pk}", target=user)
     assert not page.wsgi_request.user.is_authenticated
 
 
 def test_wrong_enrolment_code_shows_an_error_and_counts_as_a_failure(
     secrets_never_audited: list[str],
 ) -> None:
-    user = _new_person()
-    client = Client()
-    _password_step(client, user)
-    secret = _secret_on(client.get(ENROL))
-    wrong = _wrong_code(_key_of(secret))
+    user, client, secret = _at_enrolment()
+    wrong = wrong_code_for_key(_key_of(secret))
     secrets_never_audited.extend([secret, wrong])
 
     response = client.post(ENROL, {"code": wrong})
@@ -290,7 +266,7 @@ def test_wrong_enrolment_code_shows_an_error_and_counts_as_a_failure(
     user.refresh_from_db()
     assert user.failed_sign_in_count == 1
     failed = AuditEvent.objects.get(action="auth.otp_failed")
-    _assert_event(failed, actor=f"user:{user.pk}", target=user, outcome="denied")
+    assert_event(failed, actor=f"user:{user.pk}", target=user, outcome="denied")
     assert not RecoveryCode.objects.exists()
 
 
@@ -299,10 +275,7 @@ def test_right_enrolment_code_confirms_the_device_signs_in_and_shows_ten_hashed_
     django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
     secrets_never_audited: list[str],
 ) -> None:
-    user = _new_person()
-    client = Client()
-    _password_step(client, user)
-    secret = _secret_on(client.get(ENROL))
+    user, client, secret = _at_enrolment()
     secrets_never_audited.append(secret)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -323,7 +296,7 @@ def test_right_enrolment_code_confirms_the_device_signs_in_and_shows_ten_hashed_
         assert code.replace("-", "") not in everything
     secrets_never_audited.extend(codes)
     enrolled = AuditEvent.objects.get(action="mfa.enrolled")
-    _assert_event(enrolled, actor=f"user:{user.pk}", target=user)
+    assert_event(enrolled, actor=f"user:{user.pk}", target=user)
     assert enrolled.details == {"device": "totp", "recovery_codes": 10}
     assert AuditEvent.objects.filter(action="auth.signed_in", target_id=str(user.pk)).exists()
     assert [mail.to for mail in mailoutbox] == [[user.email]]
@@ -332,7 +305,7 @@ def test_right_enrolment_code_confirms_the_device_signs_in_and_shows_ten_hashed_
 
 def test_a_person_with_an_authenticator_never_sees_the_enrolment_page(agent: User) -> None:
     client = Client()
-    _password_step(client, agent)
+    password_step(client, agent)
 
     response = client.get(ENROL)
 
@@ -354,10 +327,10 @@ def test_a_recovery_code_signs_in_once_and_fails_the_second_time(
     secrets_never_audited.extend(codes)
     first, second = Client(), Client()
 
-    _password_step(first, agent)
+    password_step(first, agent)
     with django_capture_on_commit_callbacks(execute=True):
         used = first.post(VERIFY, {"code": codes[0]})
-    _password_step(second, agent)
+    password_step(second, agent)
     reused = second.post(VERIFY, {"code": codes[0]})
 
     assert used.status_code == 302
@@ -369,7 +342,7 @@ def test_a_recovery_code_signs_in_once_and_fails_the_second_time(
     actions = [action for action in _events_for(agent) if action in sign_in_steps]
     assert actions == ["mfa.recovery_code_used", "auth.signed_in", "auth.otp_failed"]
     used_event = AuditEvent.objects.get(action="mfa.recovery_code_used")
-    _assert_event(used_event, actor=f"user:{agent.pk}", target=agent)
+    assert_event(used_event, actor=f"user:{agent.pk}", target=agent)
     assert used_event.details == {"remaining": 9}
     assert AuditEvent.objects.get(action="auth.signed_in").details == {"factor": "recovery_code"}
     assert [mail.to for mail in mailoutbox] == [[agent.email]]
