@@ -24,6 +24,9 @@ from customers.crypto import CustomerCipher
 from customers.fields import FIELDS, MEDICAL_FIELDS, REVEALABLE, Kind, mask_value
 from customers.models import Customer, CustomerLookup
 
+# Fields whose mask shows nothing of the value (only whether there is one).
+VALUE_FREE_MASKS = frozenset({"date_of_birth", "medical_notes"})
+
 LOOKUP_FIELDS = {
     "phones": LookupKind.PHONE,
     "emails": LookupKind.EMAIL,
@@ -203,6 +206,11 @@ def customer_masked(customer: Customer, *, include_medical: bool) -> dict[str, A
     shown = {}
     for field in REVEALABLE:
         if field in MEDICAL_FIELDS and not include_medical:
+            continue
+        if field in VALUE_FREE_MASKS:
+            # The mask does not depend on the value: no need to decrypt it for a list page.
+            stored = getattr(customer, f"{field}_enc")
+            shown[field] = mask_value(field, "x") if stored else ""
             continue
         shown[field] = mask_value(field, cipher.decrypt(field))
     return shown

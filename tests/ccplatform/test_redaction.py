@@ -198,3 +198,9 @@ def test_decimals_of_a_number_are_not_a_card_number() -> None:
     text = "Task succeeded in 0.000843000108160s"
     assert redact(text).text == text
     assert redact("Card 4111 1111 1111 1111.").text == "Card •••• 1111."
+
+
+def test_ids_that_look_like_digit_runs_are_not_card_numbers() -> None:
+    # The last group of this UUID is 12 digits that pass Luhn; audit details carry such ids.
+    text = "customers: 0f1e2d3c-4b5a-4978-b5da-100000000008"
+    assert redact(text).text == text
