@@ -19,6 +19,7 @@ from ccplatform.redaction import (
     luhn_valid,
     redact_card_data,
 )
+from tests.card_strategies import card_numbers, invalid_numbers
 
 # Surrounding text without digits: a digit next to a card number changes the number.
 PROSE = st.text(alphabet=st.characters(exclude_categories=("Nd", "Cs")), max_size=30)
@@ -27,31 +28,6 @@ SINGLE_SEPARATORS = st.sampled_from(["", "", " ", "-"])  # mostly none, like rea
 ANY_SPACING = st.text(alphabet=" \t\u00a0\u2009-\u2013\u2014", min_size=1, max_size=3)
 MASKED = re.escape(CARD_MASK_PREFIX) + r"(?P<shown>\d{4})"
 REMOVED = re.escape(CARD_DATA_REMOVED)
-
-
-def check_digit(body: str) -> str:
-    """The digit that makes `body + digit` pass Luhn (written independently of the product)."""
-    doubled = True
-    total = 0
-    for char in reversed(body):
-        value = int(char) * (2 if doubled else 1)
-        total += value // 10 + value % 10
-        doubled = not doubled
-    return str(-total % 10)
-
-
-@st.composite
-def card_numbers(draw: st.DrawFn, *, min_size: int = 12, max_size: int = 19) -> str:
-    size = draw(st.integers(min_size, max_size))
-    body = draw(st.text(alphabet="0123456789", min_size=size - 1, max_size=size - 1))
-    return body + check_digit(body)
-
-
-@st.composite
-def invalid_numbers(draw: st.DrawFn, *, min_size: int = 12, max_size: int = 19) -> str:
-    valid = draw(card_numbers(min_size=min_size, max_size=max_size))
-    wrong = draw(st.sampled_from([d for d in "0123456789" if d != valid[-1]]))
-    return valid[:-1] + wrong
 
 
 @st.composite
