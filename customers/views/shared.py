@@ -13,18 +13,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from accounts.models import User
-from audit.models import Outcome
-from audit.services import audit_record
 from ccplatform.context import Actor
 from ccplatform.errors import ServiceError
 from ccplatform.redaction import mask_card_numbers
 from customers.fields import FIELDS
 from customers.models import Customer, InteractionChannel, InteractionOutcome
+from customers.services.access_log import customer_integrity_failed
 
 # Values with their own format (validated phone, email, account number, date, last four) are
 # shown as they are; everything else is free text and is scanned for card numbers.
@@ -132,26 +130,11 @@ def history_shown(
     return {"notes": notes, "interactions": interactions}
 
 
-@transaction.atomic
-def integrity_failure_recorded(*, actor: Actor, customer: Customer, operation: str) -> None:
-    """Record that a stored value failed its integrity check (tampered, moved or wrong key).
-
-    Same event as the API records (customers.api.views.common.integrity_checked).
-    """
-    audit_record(
-        actor=actor,
-        action="customer.integrity_failed",
-        target=customer,
-        outcome=Outcome.FAILED,
-        details={"operation": operation},
-    )
-
-
 def integrity_failure_page(
     request: HttpRequest, customer: Customer, *, operation: str
 ) -> HttpResponse:
     """A clear page (409, as the API answers) instead of a traceback or garbled values."""
-    integrity_failure_recorded(actor=actor(request), customer=customer, operation=operation)
+    customer_integrity_failed(actor=actor(request), customer=customer, operation=operation)
     context = {
         "status": 409,
         "message": (

@@ -246,8 +246,9 @@ def test_reveals_over_the_rate_get_429_with_retry_after_and_are_audited(
     assert 0 < int(refused["Retry-After"]) <= 86400
     assert "+1555" not in refused.content.decode()
     assert len(events("customer.revealed")) == 2
-    (event,) = events("customer.reveal_denied")
-    assert event.details == {"why": "rate_limited", "fields": ["phones"]}
+    (event,) = events("customer.reveal_refused")
+    assert event.details == {"why": "reveal_rate", "fields": ["phones"]}
+    assert not events("customer.reveal_denied")
 
 
 @override_settings(REVEAL_RATE="1/day")

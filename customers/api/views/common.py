@@ -16,12 +16,11 @@ from rest_framework.views import APIView
 
 from accounts.models import ServiceAPIKey, User
 from accounts.permissions import actor_for
-from audit.models import Outcome
-from audit.services import audit_record
 from ccplatform.crypto.providers import DecryptionError
 from customers.models import Customer
 from customers.permissions import can_view_medical
 from customers.selectors import Caller
+from customers.services.access_log import customer_integrity_failed
 from customers.services.records import customer_masked
 
 
@@ -49,13 +48,7 @@ def integrity_checked(request: Request, customer: Customer, operation: str) -> I
     try:
         yield
     except DecryptionError:
-        audit_record(
-            actor=actor_for(request),
-            action="customer.integrity_failed",
-            target=customer,
-            outcome=Outcome.FAILED,
-            details={"operation": operation},
-        )
+        customer_integrity_failed(actor=actor_for(request), customer=customer, operation=operation)
         raise
 
 

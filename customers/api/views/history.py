@@ -18,7 +18,6 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from accounts.permissions import actor_for
-from audit.services import audit_record
 from ccplatform.api.schema import VALIDATION_RESPONSES
 from ccplatform.redaction import mask_card_numbers
 from customers.api.serializers import (
@@ -32,6 +31,7 @@ from customers.crypto import CustomerCipher
 from customers.models import Customer, InteractionChannel, InteractionOutcome
 from customers.permissions import CustomersRead, CustomersWrite
 from customers.selectors import customer_get_for
+from customers.services.access_log import customer_history_viewed
 from customers.services.notes import (
     INTERACTION_TABLE,
     MAX_TEXT,
@@ -69,11 +69,11 @@ def _history(request: Request, customer: Customer, part: str) -> list[dict[str, 
     # a card number: mask again on the way out, as the workspace does.
     text = "body" if part == "notes" else "summary"
     items = [{**item, text: mask_card_numbers(item[text])[0]} for item in items]
-    audit_record(
+    customer_history_viewed(
         actor=actor_for(request),
-        action=f"customer.{part}_viewed",
-        target=customer,
-        details={part: [str(item["id"]) for item in items]},
+        customer=customer,
+        part=part,
+        ids=[str(item["id"]) for item in items],
     )
     return items
 

@@ -11,8 +11,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import actor_for
-from audit.models import Outcome
-from audit.services import audit_record
 from ccplatform.api.schema import VALIDATION_RESPONSES
 from ccplatform.crypto.blind_index import LookupKind
 from customers.api.serializers import (
@@ -26,7 +24,8 @@ from customers.api.views.common import caller_of, integrity_checked, masked_reco
 from customers.fields import MEDICAL_FIELDS, REVEALABLE
 from customers.permissions import CustomersRead, CustomersReveal
 from customers.selectors import customer_get_for, customers_visible_to
-from customers.services.records import RevealLimitError, customer_reveal
+from customers.services.access_log import customer_reveal_denied
+from customers.services.records import customer_reveal
 from customers.services.search import customers_search
 
 TAG = ["customers"]
@@ -116,14 +115,10 @@ class CustomerRevealApi(APIView):
                     reason=data.validated_data["reason"],
                     medical_allowed=medical_allowed,
                 )
-        except (exceptions.PermissionDenied, RevealLimitError) as refusal:
-            why = "rate_limited" if isinstance(refusal, RevealLimitError) else "medical_permission"
-            audit_record(
-                actor=actor_for(request),
-                action="customer.reveal_denied",
-                target=customer,
-                outcome=Outcome.DENIED,
-                details={"why": why, "fields": fields},
+        except exceptions.PermissionDenied:
+            # Refusals over REVEAL_RATE are recorded by the service itself.
+            customer_reveal_denied(
+                actor=actor_for(request), customer=customer, fields=fields, why="medical_permission"
             )
             raise
         return Response(RevealedSerializer(values).data)

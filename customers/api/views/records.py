@@ -20,7 +20,6 @@ from rest_framework.views import APIView
 
 from accounts.models import ServiceAPIKey, Team
 from accounts.permissions import actor_for
-from audit.services import audit_record
 from ccplatform.api.pagination import StandardPagination
 from ccplatform.api.schema import VALIDATION_RESPONSES
 from customers.api.serializers import (
@@ -41,6 +40,7 @@ from customers.permissions import (
     can_view_medical,
 )
 from customers.selectors import customer_get_for, customers_visible_to
+from customers.services.access_log import customers_listed
 from customers.services.records import customer_create, customer_update, customer_viewed
 
 TAG = ["customers"]
@@ -100,13 +100,10 @@ class CustomerListApi(APIView):
         visible = customers_visible_to(caller_of(request))
         page = paginator.paginate_queryset(visible, request, view=self) or []
         rows = [masked_record(request, customer, "list") for customer in page]
-        audit_record(
+        customers_listed(
             actor=actor_for(request),
-            action="customer.listed",
-            details={
-                "customers": [str(row["id"]) for row in rows],
-                "page": paginator.page.number if paginator.page else 1,
-            },
+            customer_ids=[str(row["id"]) for row in rows],
+            page=paginator.page.number if paginator.page else 1,
         )
         return paginator.get_paginated_response(MaskedCustomerSerializer(rows, many=True).data)
 
