@@ -23,6 +23,7 @@ from rest_framework_api_key.crypto import KeyGenerator, concatenate
 
 from accounts.models import Role, ServiceAPIKey, Team, User
 from accounts.models.api_keys import Scope
+from accounts.services.teams import team_create
 from accounts.services.users import user_create
 from audit.services import AuditTarget, audit_record
 from ccplatform.context import Actor
@@ -119,11 +120,7 @@ def _ensure_team(name: str) -> tuple[Team, bool]:
     team = Team.objects.filter(name=name).first()
     if team is not None:
         return team, False
-    team = Team.objects.create(name=name)
-    audit_record(
-        actor=SEED_ACTOR, action="team.created", target=team, details={"name": name, "demo": True}
-    )
-    return team, True
+    return team_create(actor=SEED_ACTOR, name=name), True
 
 
 def _ensure_user(account: DemoAccount, teams: dict[str, Team]) -> tuple[User, bool]:
