@@ -1,7 +1,8 @@
-"""The one way to write the audit log."""
+"""The one way to write the audit log: audit_record, which appends to the hash chains."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
+from audit.chaining import EventFields, append, chain_for
 from audit.models import AuditEvent, Outcome
 from ccplatform.context import Actor, current_request
 from ccplatform.errors import ServiceError
@@ -34,17 +36,31 @@ def _target_of(target: models.Model | AuditTarget | None) -> tuple[str, str]:
     return target._meta.label_lower, str(target.pk)
 
 
+def _clean_text(value: str, limit: int | None = None) -> str:
+    """Scrubbed of personal values; NUL removed (PostgreSQL text and jsonb refuse it)."""
+    text = redact(value.replace("\x00", "")).text
+    return text[:limit] if limit else text
+
+
 def _clean_details(value: Any) -> Any:
     """Details are ids, names and counts; any text is scrubbed as a second line of defence."""
     if isinstance(value, str):
-        return redact(value).text
+        return _clean_text(value)
     if isinstance(value, Mapping):
-        return {str(key): _clean_details(item) for key, item in value.items()}
+        return {_clean_text(str(key)): _clean_details(item) for key, item in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [_clean_details(item) for item in value]
     if value is None or isinstance(value, bool | int | float):
         return value
     return str(value)
+
+
+def _normalised_ip(value: str | None) -> str | None:
+    """The address as the database prints it back, so the canonical text matches the column."""
+    try:
+        return str(ipaddress.ip_address(value)) if value else None
+    except ValueError:
+        return None
 
 
 def audit_record(
@@ -67,18 +83,28 @@ def audit_record(
         raise ServiceError(f"Audit outcome {outcome!r} is not one of {', '.join(Outcome.values)}.")
     target_type, target_id = _target_of(target)
     request = current_request()
+    fields = EventFields(
+        occurred_at=timezone.now(),
+        actor_kind=str(actor.kind),
+        actor_id=_clean_text(actor.id, 64),
+        action=action,
+        target_type=target_type,
+        target_id=_clean_text(target_id, 64),
+        outcome=str(outcome),
+        reason=_clean_text(reason.strip(), 500),
+        request_id=_clean_text(request.request_id, 64) if request else "",
+        ip=_normalised_ip(request.ip) if request else None,
+        user_agent=_clean_text(request.user_agent, 400) if request else "",
+        details=_clean_details(dict(details or {})),
+    )
     with transaction.atomic():
-        return AuditEvent.objects.create(
-            occurred_at=timezone.now(),
-            actor_kind=str(actor.kind),
-            actor_id=actor.id,
-            action=action,
-            target_type=target_type,
-            target_id=target_id,
-            outcome=str(outcome),
-            reason=redact(reason.strip()).text[:500],
-            request_id=request.request_id if request else "",
-            ip=request.ip if request else None,
-            user_agent=request.user_agent if request else "",
-            details=_clean_details(dict(details or {})),
-        )
+        link = append(fields, chain=chain_for(fields.actor_kind, fields.actor_id))
+    return AuditEvent(
+        id=link.id,
+        chain=link.chain,
+        seq=link.seq,
+        prev_hash=link.prev_hash,
+        hash=link.hash,
+        canonical=link.canonical,
+        **vars(fields),
+    )

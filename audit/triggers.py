@@ -1,74 +1,98 @@
-"""Database triggers that make the audit table append-only, for PostgreSQL and SQLite.
+"""Database triggers that make the audit tables append-only, for PostgreSQL and SQLite.
 
-Installed by a migration, so the rule holds for every client of the database, not only for
+Installed by migrations, so the rule holds for every client of the database, not only for
 this application's Python code. Production should also grant the application's role only
-SELECT and INSERT on the table (README, "Security model").
+SELECT and INSERT on these tables (README, "Security model").
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
-TABLE = "audit_auditevent"
-REFUSAL = "audit events are append-only"
+EVENTS = "audit_auditevent"
+CHECKPOINTS = "audit_checkpoint"
+VERIFICATION_RUNS = "audit_verificationrun"
+APPEND_ONLY_TABLES = (EVENTS, CHECKPOINTS, VERIFICATION_RUNS)
+REFUSAL = "audit records are append-only"
 
-POSTGRESQL_INSTALL = [
-    f"""
+POSTGRESQL_FUNCTION = f"""
     CREATE OR REPLACE FUNCTION audit_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         RAISE EXCEPTION '{REFUSAL}: % on % refused', TG_OP, TG_TABLE_NAME
             USING ERRCODE = 'insufficient_privilege';
     END
     $$
-    """,
-    f"""
-    CREATE TRIGGER {TABLE}_append_only BEFORE UPDATE OR DELETE ON {TABLE}
-    FOR EACH ROW EXECUTE FUNCTION audit_refuse_change()
-    """,
-    f"""
-    CREATE TRIGGER {TABLE}_no_truncate BEFORE TRUNCATE ON {TABLE}
-    FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change()
-    """,
-]
-POSTGRESQL_REMOVE = [
-    f"DROP TRIGGER IF EXISTS {TABLE}_append_only ON {TABLE}",
-    f"DROP TRIGGER IF EXISTS {TABLE}_no_truncate ON {TABLE}",
-    "DROP FUNCTION IF EXISTS audit_refuse_change()",
-]
+"""
+
+
+def _postgresql_install(table: str) -> list[str]:
+    return [
+        POSTGRESQL_FUNCTION,
+        f"""
+        CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
+        FOR EACH ROW EXECUTE FUNCTION audit_refuse_change()
+        """,
+        f"""
+        CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}
+        FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change()
+        """,
+    ]
+
+
+def _postgresql_remove(table: str) -> list[str]:
+    # The shared function stays: other tables' triggers may use it.
+    return [
+        f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}",
+        f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}",
+    ]
+
 
 # SQLite has no TRUNCATE; `DELETE FROM t` without WHERE fires the row trigger too.
-SQLITE_INSTALL = [
-    f"""
-    CREATE TRIGGER {TABLE}_no_update BEFORE UPDATE ON {TABLE}
-    BEGIN SELECT RAISE(ABORT, '{REFUSAL}: UPDATE on {TABLE} refused'); END
-    """,
-    f"""
-    CREATE TRIGGER {TABLE}_no_delete BEFORE DELETE ON {TABLE}
-    BEGIN SELECT RAISE(ABORT, '{REFUSAL}: DELETE on {TABLE} refused'); END
-    """,
-]
-SQLITE_REMOVE = [
-    f"DROP TRIGGER IF EXISTS {TABLE}_no_update",
-    f"DROP TRIGGER IF EXISTS {TABLE}_no_delete",
-]
+def _sqlite_install(table: str) -> list[str]:
+    return [
+        f"""
+        CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table}
+        BEGIN SELECT RAISE(ABORT, '{REFUSAL}: UPDATE on {table} refused'); END
+        """,
+        f"""
+        CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}
+        BEGIN SELECT RAISE(ABORT, '{REFUSAL}: DELETE on {table} refused'); END
+        """,
+    ]
+
+
+def _sqlite_remove(table: str) -> list[str]:
+    return [
+        f"DROP TRIGGER IF EXISTS {table}_no_update",
+        f"DROP TRIGGER IF EXISTS {table}_no_delete",
+    ]
+
 
 _STATEMENTS = {
-    "postgresql": (POSTGRESQL_INSTALL, POSTGRESQL_REMOVE),
-    "sqlite": (SQLITE_INSTALL, SQLITE_REMOVE),
+    "postgresql": (_postgresql_install, _postgresql_remove),
+    "sqlite": (_sqlite_install, _sqlite_remove),
 }
 
 
-def _statements(vendor: str, *, install: bool) -> list[str]:
+def _run(schema_editor: BaseDatabaseSchemaEditor, tables: Sequence[str], *, install: bool) -> None:
+    vendor = schema_editor.connection.vendor
     if vendor not in _STATEMENTS:
         raise NotImplementedError(f"append-only audit triggers are not written for {vendor}")
-    return _STATEMENTS[vendor][0 if install else 1]
+    statements = _STATEMENTS[vendor][0 if install else 1]
+    for table in tables:
+        for statement in statements(table):
+            schema_editor.execute(statement, params=None)
 
 
-def install_append_only(schema_editor: BaseDatabaseSchemaEditor) -> None:
-    for statement in _statements(schema_editor.connection.vendor, install=True):
-        schema_editor.execute(statement, params=None)
+def install_append_only(
+    schema_editor: BaseDatabaseSchemaEditor, tables: Sequence[str] = APPEND_ONLY_TABLES
+) -> None:
+    _run(schema_editor, tables, install=True)
 
 
-def remove_append_only(schema_editor: BaseDatabaseSchemaEditor) -> None:
-    for statement in _statements(schema_editor.connection.vendor, install=False):
-        schema_editor.execute(statement, params=None)
+def remove_append_only(
+    schema_editor: BaseDatabaseSchemaEditor, tables: Sequence[str] = APPEND_ONLY_TABLES
+) -> None:
+    _run(schema_editor, tables, install=False)

@@ -11,8 +11,10 @@ import os
 import re
 import sys
 from collections.abc import Mapping
+from datetime import time
 from pathlib import Path
 from typing import NoReturn
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -128,3 +130,37 @@ def check_secret_key(name: str, value: str | None) -> str:
             '(python -c "import secrets; print(secrets.token_urlsafe(50))")'
         )
     return value
+
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def working_hours(name: str, value: str) -> tuple[time, time]:
+    """`HH:MM-HH:MM` → (start, end); the end is exclusive and after the start."""
+    start_text, sep, end_text = value.strip().partition("-")
+    problem = ConfigurationError(f"{name} must look like 08:00-18:00 (start before end)")
+    try:
+        start, end = time.fromisoformat(start_text.strip()), time.fromisoformat(end_text.strip())
+    except ValueError:
+        raise problem from None
+    if not sep or start >= end:
+        raise problem
+    return start, end
+
+
+def working_days(name: str, values: list[str]) -> frozenset[int]:
+    """`mon,tue,...` → weekday numbers (Monday is 0)."""
+    days = [value.strip().lower()[:3] for value in values]
+    unknown = [day for day in days if day not in _WEEKDAYS]
+    if unknown or not days:
+        raise ConfigurationError(f"{name} must list days from {','.join(_WEEKDAYS)}")
+    return frozenset(_WEEKDAYS.index(day) for day in days)
+
+
+def time_zone(name: str, value: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(value.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigurationError(
+            f"{name}: unknown time zone {value!r} (e.g. Europe/Berlin)"
+        ) from None

@@ -16,7 +16,16 @@ import dj_database_url
 import django_stubs_ext
 from django.utils.csp import CSP
 
-from ccplatform.config import ConfigurationError, Env, check_secret_key, fail, read_dotenv
+from ccplatform.config import (
+    ConfigurationError,
+    Env,
+    check_secret_key,
+    fail,
+    read_dotenv,
+    time_zone,
+    working_days,
+    working_hours,
+)
 from ccplatform.crypto.keyring import KeyRingError, LocalKeyFile, parse_keyring
 from ccplatform.logging import build_logging_config
 
@@ -132,6 +141,50 @@ try:
     FIELD_ENCRYPTION_PROVIDER = env.text(
         "FIELD_ENCRYPTION_PROVIDER", "ccplatform.crypto.providers.LocalKeyProvider"
     )
+
+    # Audit log (audit/): hash-chain shards, checkpoint signing key, monitoring thresholds,
+    # SIEM feed and the retention of the log itself. README "Configuration" explains each.
+    AUDIT_CHAINS = env.integer("AUDIT_CHAINS", 64, minimum=1)
+    _checkpoint_keys = env.secret("AUDIT_CHECKPOINT_KEYS")
+    try:
+        if _checkpoint_keys:
+            AUDIT_CHECKPOINT_KEYRING = parse_keyring(
+                _checkpoint_keys,
+                env.optional("AUDIT_CHECKPOINT_ACTIVE_KEY"),
+                name="AUDIT_CHECKPOINT_KEYS",
+            )
+        elif PRODUCTION:
+            raise ConfigurationError(
+                "AUDIT_CHECKPOINT_KEYS (or AUDIT_CHECKPOINT_KEYS_FILE) is required in production "
+                "(`python -m ccplatform.crypto.keygen` prints one)"
+            )
+        else:
+            VAR_DIR.mkdir(exist_ok=True)
+            AUDIT_CHECKPOINT_KEYRING = LocalKeyFile(KEY_FILE).extra_ring("audit_checkpoint")
+    except KeyRingError as _error:
+        raise ConfigurationError(str(_error)) from None
+    AUDIT_CHECKPOINT_MINUTES = env.integer("AUDIT_CHECKPOINT_MINUTES", 60, minimum=1)
+    AUDIT_FULL_VERIFY_HOUR = env.integer("AUDIT_FULL_VERIFY_HOUR", 2, minimum=0)
+    AUDIT_MONITOR_SECONDS = env.integer("AUDIT_MONITOR_SECONDS", 60, minimum=5)
+    AUDIT_BULK_ACCESS_CUSTOMERS = env.integer("AUDIT_BULK_ACCESS_CUSTOMERS", 50, minimum=1)
+    AUDIT_BULK_ACCESS_MINUTES = env.integer("AUDIT_BULK_ACCESS_MINUTES", 10, minimum=1)
+    AUDIT_SIGNIN_FAILURES = env.integer("AUDIT_SIGNIN_FAILURES", 10, minimum=1)
+    AUDIT_SIGNIN_FAILURE_MINUTES = env.integer("AUDIT_SIGNIN_FAILURE_MINUTES", 15, minimum=1)
+    AUDIT_DENIED_BURST = env.integer("AUDIT_DENIED_BURST", 20, minimum=1)
+    AUDIT_DENIED_BURST_MINUTES = env.integer("AUDIT_DENIED_BURST_MINUTES", 10, minimum=1)
+    AUDIT_WORKING_HOURS = working_hours(
+        "AUDIT_WORKING_HOURS", env.text("AUDIT_WORKING_HOURS", "08:00-18:00")
+    )
+    AUDIT_WORKING_DAYS = working_days(
+        "AUDIT_WORKING_DAYS", env.items("AUDIT_WORKING_DAYS", ["mon", "tue", "wed", "thu", "fri"])
+    )
+    AUDIT_WORKING_TIME_ZONE = time_zone(
+        "AUDIT_WORKING_TIME_ZONE", env.text("AUDIT_WORKING_TIME_ZONE", "UTC")
+    )
+    AUDIT_FORWARD_TARGET = env.text("AUDIT_FORWARD_TARGET", "")
+    AUDIT_FORWARD_SECONDS = env.integer("AUDIT_FORWARD_SECONDS", 30, minimum=1)
+    AUDIT_HOT_DAYS = env.integer("AUDIT_HOT_DAYS", 90, minimum=1)
+    AUDIT_RETENTION_DAYS = env.integer("AUDIT_RETENTION_DAYS", 2190, minimum=365)
 except ConfigurationError as _error:
     fail(_error)
 

@@ -20,6 +20,9 @@ os.environ.setdefault(
 )
 os.environ.setdefault("FIELD_ENCRYPTION_ACTIVE_KEY", "1")
 os.environ.setdefault("BLIND_INDEX_KEYS", "1:dGVzdC1ibGluZC1pbmRleC1rZXktdjEtMzItYnl0ZXM")
+os.environ.setdefault("AUDIT_CHECKPOINT_KEYS", "1:dGVzdC1hdWRpdC1jaGVja3BvaW50LWtleS12MS0zMmI")
+# Few chains, so that tests see several events on one chain as production sees them.
+os.environ.setdefault("AUDIT_CHAINS", "8")
 
 from ccplatform.settings import *  # noqa: F403
 from ccplatform.settings import CELERY_BROKER_URL, DATABASES, VAR_DIR

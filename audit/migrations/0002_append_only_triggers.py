@@ -4,15 +4,15 @@ from django.db import migrations
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.state import StateApps
 
-from audit.triggers import install_append_only, remove_append_only
+from audit.triggers import EVENTS, install_append_only, remove_append_only
 
 
 def install(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-    install_append_only(schema_editor)
+    install_append_only(schema_editor, [EVENTS])
 
 
 def remove(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-    remove_append_only(schema_editor)
+    remove_append_only(schema_editor, [EVENTS])
 
 
 class Migration(migrations.Migration):

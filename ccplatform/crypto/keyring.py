@@ -124,11 +124,29 @@ class LocalKeyFile:
             raise KeyRingError(f"{self.path} is not a valid key file ({error})") from None
         return field, blind, created
 
+    def extra_ring(self, name: str) -> KeyRing:
+        """Another ring kept in the same file (e.g. the audit checkpoint key), added on first use.
+
+        The file is created if it does not exist yet (when the other keys come from the
+        environment).
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        data = json.loads(self.path.read_text(encoding="utf-8")) if self.path.exists() else {}
+        if name not in data:
+            data[name] = {"keys": f"1:{new_key()}", "active": "1"}
+            self._write(data)
+        try:
+            return parse_keyring(data[name]["keys"], data[name]["active"], name=f"{name} keys")
+        except (KeyError, TypeError) as error:
+            raise KeyRingError(f"{self.path} is not a valid key file ({error})") from None
+
     def save(self, field: KeyRing, blind: KeyRing) -> None:
-        data = {
-            "field": {"keys": format_keyring(field), "active": field.active},
-            "blind_index": {"keys": format_keyring(blind), "active": blind.active},
-        }
+        data = json.loads(self.path.read_text(encoding="utf-8")) if self.path.exists() else {}
+        data["field"] = {"keys": format_keyring(field), "active": field.active}
+        data["blind_index"] = {"keys": format_keyring(blind), "active": blind.active}
+        self._write(data)
+
+    def _write(self, data: dict[str, object]) -> None:
         temporary = self.path.with_suffix(".tmp")
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

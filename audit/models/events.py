@@ -1,4 +1,4 @@
-"""The audit log: one append-only table of recorded actions."""
+"""The audit log: one append-only table of recorded actions, hash-chained in shards."""
 
 from __future__ import annotations
 
@@ -22,9 +22,15 @@ class AuditEvent(models.Model):
 
     Rows are never changed or deleted: database triggers refuse UPDATE, DELETE and (on
     PostgreSQL) TRUNCATE. `details` holds ids and field names, never personal values.
+
+    Each event is link `seq` of chain `chain` (chains are shards, chosen by actor, so that
+    concurrent writers do not queue on one row). `canonical` is the exact text that was
+    hashed, stored so that re-serialising cannot change it; `hash` is sha256 over the
+    previous link's hash, the chain, the sequence number and `canonical` (audit.chaining).
+    Only audit.services.audit_record writes rows.
     """
 
-    occurred_at = models.DateTimeField(db_index=True)
+    occurred_at = models.DateTimeField()
     actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
     actor_id = models.CharField(max_length=64)
     action = models.CharField(max_length=100)
@@ -36,20 +42,35 @@ class AuditEvent(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=400, blank=True)
     details = models.JSONField(default=dict, blank=True)
+    chain = models.PositiveSmallIntegerField()
+    seq = models.BigIntegerField()
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+    canonical = models.TextField()
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
+        # Every search filter ends in (occurred_at, id): newest first, keyset pagination.
         indexes = [
+            models.Index(fields=["occurred_at", "id"], name="audit_event_time"),
             models.Index(
-                fields=["actor_kind", "actor_id", "occurred_at"], name="audit_event_actor_time"
+                fields=["actor_kind", "actor_id", "occurred_at", "id"],
+                name="audit_event_actor_time",
             ),
             models.Index(
-                fields=["target_type", "target_id", "occurred_at"], name="audit_event_target_time"
+                fields=["target_type", "target_id", "occurred_at", "id"],
+                name="audit_event_target_time",
             ),
-            models.Index(fields=["action", "occurred_at"], name="audit_event_action_time"),
+            models.Index(fields=["action", "occurred_at", "id"], name="audit_event_action_time"),
+            models.Index(
+                fields=["occurred_at", "id"],
+                condition=~models.Q(outcome="allowed"),
+                name="audit_event_unallowed_time",
+            ),
             models.Index(fields=["request_id"], name="audit_event_request"),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["chain", "seq"], name="audit_event_chain_seq"),
             models.CheckConstraint(
                 condition=models.Q(outcome__in=Outcome.values),
                 name="audit_auditevent_outcome_valid",
