@@ -28,7 +28,13 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     # supervisors hold by default.
     Role.AGENT: _CUSTOMER_WORK,
     Role.SUPERVISOR: (*_CUSTOMER_WORK, "customers.view_medical"),
-    Role.COMPLIANCE_OFFICER: ("audit.view_auditevent",),
+    Role.COMPLIANCE_OFFICER: (
+        "audit.view_auditevent",
+        "audit.export_auditevent",
+        "audit.verify_auditevent",
+        "audit.view_alert",
+        "audit.change_alert",
+    ),
     Role.SECURITY_ADMIN: (
         "accounts.view_user",
         "accounts.add_user",

@@ -337,5 +337,15 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
+        migrations.AlterModelOptions(
+            name="auditevent",
+            options={
+                "ordering": ["-occurred_at", "-id"],
+                "permissions": [
+                    ("export_auditevent", "Can export audit events"),
+                    ("verify_auditevent", "Can run audit chain verification"),
+                ],
+            },
+        ),
         migrations.RunPython(install_database_rules, remove_database_rules),
     ]

@@ -50,6 +50,10 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
+        permissions = [
+            ("export_auditevent", "Can export audit events"),
+            ("verify_auditevent", "Can run audit chain verification"),
+        ]
         # Every search filter ends in (occurred_at, id): newest first, keyset pagination.
         indexes = [
             models.Index(fields=["occurred_at", "id"], name="audit_event_time"),

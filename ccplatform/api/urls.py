@@ -9,4 +9,5 @@ from ccplatform.api.views import StatusApi
 urlpatterns = [
     path("status/", StatusApi.as_view(), name="api-status"),
     path("", include("customers.api.urls")),
+    path("audit/", include("audit.api.urls")),
 ]

@@ -1,0 +1,9 @@
+"""Compliance officer pages of the audit log (/compliance/audit/...)."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern, URLResolver
+
+app_name = "audit"
+
+urlpatterns: list[URLPattern | URLResolver] = []
