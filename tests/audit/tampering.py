@@ -6,18 +6,51 @@ product has no such bypass.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, cast
 
 from django.db import connection
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 from audit.models import AuditEvent
 from audit.services import audit_record
+from audit.triggers import install_append_only, remove_append_only
 from ccplatform.context import Actor
-from tests.conftest import audit_append_only_suspended
+
+
+class _StatementRunner:
+    """Runs trigger DDL on the current connection, inside the test's transaction (SQLite's
+    schema editor refuses to run there)."""
+
+    connection = connection
+
+    def execute(self, sql: str, params: object = None) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+
+
+@contextmanager
+def _triggers_off() -> Iterator[None]:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = replica")
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET session_replication_role")
+        return
+    runner = cast(BaseDatabaseSchemaEditor, _StatementRunner())
+    remove_append_only(runner)
+    try:
+        yield
+    finally:
+        install_append_only(runner)
 
 
 def raw(sql: str, params: list[Any] | None = None) -> None:
-    with audit_append_only_suspended(), connection.cursor() as cursor:
+    with _triggers_off(), connection.cursor() as cursor:
         cursor.execute(sql, params or [])
 
 

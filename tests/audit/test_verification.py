@@ -1,0 +1,180 @@
+"""Verification walks every chain and reports the first broken link, whatever the tampering."""
+
+from __future__ import annotations
+
+import pytest
+
+from audit.alerting import after_verification
+from audit.checkpoints import latest_checkpoints
+from audit.models import Alert, AlertRule, AuditEvent, Checkpoint, Severity
+from audit.verification import verify_chains
+from ccplatform.context import Actor
+from tests.audit.tampering import on_one_chain, raw, record_events
+
+# Each audit_record commits on its own, as in production: chains are then per actor (inside
+# one transaction, later events join the highest chain it holds; see audit.chaining).
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def links() -> list[AuditEvent]:
+    """Five links of one chain, plus a few events by other actors on (likely) other chains."""
+    record_events(2, actor="bystander-1")
+    chain = on_one_chain(record_events(5, actor="victim"))
+    record_events(2, actor="bystander-2")
+    return chain
+
+
+def _only_break(full: bool = True) -> dict[str, object]:
+    run = verify_chains(full=full, make_checkpoints=False)
+    assert not run.ok
+    assert len(run.breaks) == 1, run.breaks
+    return run.breaks[0]
+
+
+def test_an_intact_log_verifies_and_counts_every_event(links: list[AuditEvent]) -> None:
+    run = verify_chains(full=True, make_checkpoints=False)
+    assert run.ok, run.breaks
+    assert run.events_checked == AuditEvent.objects.count() == 9
+    assert run.chains_checked == len(set(AuditEvent.objects.values_list("chain", flat=True)))
+    assert run.breaks == []
+
+
+def test_an_edited_column_is_reported_at_its_link(links: list[AuditEvent]) -> None:
+    target = links[2]
+    raw("UPDATE audit_auditevent SET action = %s WHERE id = %s", ["platform.hidden", target.pk])
+    found = _only_break()
+    assert (found["chain"], found["seq"], found["event_id"]) == (target.chain, 3, target.pk)
+    assert "edited" in str(found["problem"])
+
+
+def test_an_edited_canonical_text_is_reported(links: list[AuditEvent]) -> None:
+    target = links[1]
+    raw(
+        "UPDATE audit_auditevent SET canonical = replace(canonical, 'platform.tested', "
+        "'platform.hidden'), action = 'platform.hidden' WHERE id = %s",
+        [target.pk],
+    )
+    found = _only_break()
+    assert (found["seq"], found["event_id"]) == (2, target.pk)
+    assert "hash does not match" in str(found["problem"])
+
+
+def test_a_rehashed_edit_still_breaks_the_next_link(links: list[AuditEvent]) -> None:
+    """Recomputing the edited row's own hash is not enough: the next link names the old one."""
+    from audit.chaining import link_hash
+
+    target = links[1]
+    canonical = target.canonical.replace('"n":1', '"n":99')
+    new_hash = link_hash(target.prev_hash, target.chain, target.seq, canonical)
+    raw(
+        "UPDATE audit_auditevent SET canonical = %s, details = %s, hash = %s WHERE id = %s",
+        [canonical, '{"n": 99}', new_hash, target.pk],
+    )
+    found = _only_break()
+    assert (found["seq"], found["event_id"]) == (3, links[2].pk)
+    assert "does not follow" in str(found["problem"])
+
+
+def test_a_deleted_row_is_reported_as_a_missing_link(links: list[AuditEvent]) -> None:
+    raw("DELETE FROM audit_auditevent WHERE id = %s", [links[2].pk])
+    found = _only_break()
+    assert (found["chain"], found["seq"], found["event_id"]) == (links[2].chain, 3, None)
+    assert "missing" in str(found["problem"])
+
+
+def test_reordered_rows_are_reported(links: list[AuditEvent]) -> None:
+    second, third = links[1], links[2]
+    raw("UPDATE audit_auditevent SET seq = -1 WHERE id = %s", [second.pk])
+    raw("UPDATE audit_auditevent SET seq = 2 WHERE id = %s", [third.pk])
+    raw("UPDATE audit_auditevent SET seq = 3 WHERE id = %s", [second.pk])
+    found = _only_break()
+    assert (found["seq"], found["event_id"]) == (2, third.pk)
+
+
+def test_a_truncated_tail_is_reported(links: list[AuditEvent]) -> None:
+    raw("DELETE FROM audit_auditevent WHERE id IN (%s, %s)", [links[3].pk, links[4].pk])
+    found = _only_break()
+    assert (found["chain"], found["seq"]) == (links[0].chain, 4)
+    assert "truncated" in str(found["problem"])
+
+
+def test_a_truncated_tail_with_a_rewound_head_is_caught_by_the_checkpoint(
+    links: list[AuditEvent],
+) -> None:
+    assert verify_chains(full=True, make_checkpoints=True).ok
+    victim_chain = links[0].chain
+    assert latest_checkpoints()[victim_chain].seq == 5
+    raw("DELETE FROM audit_auditevent WHERE id = %s", [links[4].pk])
+    raw(
+        "UPDATE audit_chainhead SET seq = 4, hash = %s WHERE chain = %s",
+        [links[3].hash, victim_chain],
+    )
+    for full in (True, False):
+        found = _only_break(full)
+        assert (found["chain"], found["seq"]) == (victim_chain, 5)
+        assert "checkpoint" in str(found["problem"])
+
+
+def test_a_rewrite_of_the_whole_chain_is_caught_by_the_signed_checkpoint(
+    links: list[AuditEvent],
+) -> None:
+    """An attacker recomputes every hash consistently; only the signature they cannot forge."""
+    from audit.chaining import link_hash
+
+    assert verify_chains(full=True, make_checkpoints=True).ok
+    prev = links[0].prev_hash
+    for link in links:
+        canonical = link.canonical.replace("platform.tested", "platform.rewrite")
+        new_hash = link_hash(prev, link.chain, link.seq, canonical)
+        raw(
+            "UPDATE audit_auditevent SET action = 'platform.rewrite', canonical = %s, "
+            "prev_hash = %s, hash = %s WHERE id = %s",
+            [canonical, prev, new_hash, link.pk],
+        )
+        prev = new_hash
+    raw("UPDATE audit_chainhead SET hash = %s WHERE chain = %s", [prev, links[0].chain])
+    found = _only_break()
+    assert (found["seq"], found["event_id"]) == (5, links[4].pk)
+    assert "signed checkpoint" in str(found["problem"])
+
+
+def test_a_forged_checkpoint_signature_is_reported(links: list[AuditEvent]) -> None:
+    assert verify_chains(full=True, make_checkpoints=True).ok
+    checkpoint = Checkpoint.objects.get(chain=links[0].chain)
+    raw("UPDATE audit_checkpoint SET signature = %s WHERE id = %s", ["0" * 64, checkpoint.pk])
+    found = _only_break()
+    assert "signature" in str(found["problem"])
+
+
+def test_incremental_runs_start_at_the_last_checkpoint_and_sign_new_heads(
+    links: list[AuditEvent],
+) -> None:
+    first = verify_chains(full=False, make_checkpoints=True)
+    assert first.ok
+    assert first.events_checked == 9
+    assert first.checkpoints_made == len(set(AuditEvent.objects.values_list("chain", flat=True)))
+    record_events(2, actor="victim")
+    second = verify_chains(full=False, make_checkpoints=True)
+    assert second.ok
+    assert second.events_checked == 2
+    assert second.checkpoints_made == 1
+    assert latest_checkpoints()[links[0].chain].seq == 7
+
+
+def test_a_break_is_audited_and_raises_one_critical_alert(links: list[AuditEvent]) -> None:
+    raw("DELETE FROM audit_auditevent WHERE id = %s", [links[1].pk])
+    actor = Actor.system("verification test")
+    run = verify_chains(full=True, make_checkpoints=True)
+    assert run.checkpoints_made >= 1  # intact chains are still signed
+    assert not Checkpoint.objects.filter(chain=links[0].chain).exists()
+    (alert,) = after_verification(run, actor=actor)
+    assert (alert.rule, alert.severity) == (AlertRule.VERIFICATION_FAILED, Severity.CRITICAL)
+    assert alert.subject == f"chain:{links[0].chain}"
+    assert alert.details["seq"] == 2
+    verified = AuditEvent.objects.filter(action="audit.verified").get()
+    assert verified.outcome == "failed"
+    assert verified.details["broken_chains"] == [links[0].chain]
+    # A second run over the same break refreshes the alert instead of raising another.
+    after_verification(verify_chains(full=True), actor=actor)
+    assert Alert.objects.filter(rule=AlertRule.VERIFICATION_FAILED).count() == 1
