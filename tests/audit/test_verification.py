@@ -29,7 +29,8 @@ def _only_break(full: bool = True) -> dict[str, object]:
     run = verify_chains(full=full, make_checkpoints=False)
     assert not run.ok
     assert len(run.breaks) == 1, run.breaks
-    return run.breaks[0]
+    found: dict[str, object] = run.breaks[0]
+    return found
 
 
 def test_an_intact_log_verifies_and_counts_every_event(links: list[AuditEvent]) -> None:
