@@ -1,0 +1,80 @@
+"""`audit_verify` and `audit_checkpoints` as an operator runs them."""
+
+from __future__ import annotations
+
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from audit.chaining import link_hash
+from audit.models import Alert, AuditEvent
+from tests.audit.tampering import on_one_chain, raw, record_events
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _run(*args: str) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def test_verify_reports_an_intact_log_and_signs_heads() -> None:
+    record_events(3)
+    output = _run("audit_verify")
+    assert "full verification: 3 events checked on 1 chains" in output
+    assert "intact" in output
+    assert "signed 1 new checkpoint(s)" in output
+    assert "0 events checked" not in _run("audit_verify", "--incremental")
+
+
+def test_verify_names_the_broken_link_exits_1_and_raises_an_alert() -> None:
+    links = on_one_chain(record_events(4))
+    raw("UPDATE audit_auditevent SET reason = 'hidden' WHERE id = %s", [links[1].pk])
+    out = StringIO()
+    with pytest.raises(SystemExit) as exited:
+        call_command("audit_verify", stdout=out, stderr=StringIO())
+    assert exited.value.code == 1
+    assert f"chain {links[1].chain}: first broken link at seq 2 (event {links[1].pk})" in (
+        out.getvalue()
+    )
+    assert Alert.objects.filter(rule="verification_failed").count() == 1
+
+
+def test_an_exported_checkpoint_file_catches_a_rewrite_of_everything(tmp_path: Path) -> None:
+    links = on_one_chain(record_events(3))
+    _run("audit_verify")
+    exported = tmp_path / "checkpoints.jsonl"
+    call_command("audit_checkpoints", "--export", str(exported), stderr=StringIO())
+    assert "all 1 exported checkpoint(s) match" in _run(
+        "audit_checkpoints", "--check", str(exported)
+    )
+    # Rewrite the chain consistently and drop the checkpoints: the database alone looks fine.
+    prev = links[0].prev_hash
+    # Every link of the chain (the verification's own event may have joined it too).
+    for link in AuditEvent.objects.filter(chain=links[0].chain).order_by("seq"):
+        canonical = link.canonical.replace('"reason":""', '"reason":"rewritten"')
+        new_hash = link_hash(prev, link.chain, link.seq, canonical)
+        raw(
+            "UPDATE audit_auditevent SET reason = 'rewritten', canonical = %s, prev_hash = %s, "
+            "hash = %s WHERE id = %s",
+            [canonical, prev, new_hash, link.pk],
+        )
+        prev = new_hash
+    raw("UPDATE audit_chainhead SET hash = %s WHERE chain = %s", [prev, links[0].chain])
+    raw("DELETE FROM audit_checkpoint")
+    assert "intact" in _run("audit_verify", "--no-checkpoints")
+    with pytest.raises(CommandError, match="1 of 1 checkpoint"):
+        _run("audit_checkpoints", "--check", str(exported))
+
+
+def test_check_refuses_a_file_that_is_not_an_export(tmp_path: Path) -> None:
+    bogus = tmp_path / "bogus.jsonl"
+    bogus.write_text('{"chain": 1}\n', encoding="utf-8")
+    with pytest.raises(CommandError, match="line 1 is not an exported checkpoint"):
+        _run("audit_checkpoints", "--check", str(bogus))
+    with pytest.raises(CommandError, match="cannot read"):
+        _run("audit_checkpoints", "--check", str(tmp_path / "missing.jsonl"))
+    assert not AuditEvent.objects.exists()
