@@ -1,0 +1,62 @@
+"""Events written before the chains existed are chained by the migration that adds them."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from audit.models import AuditEvent, ChainHead
+from audit.services import audit_record
+from audit.verification import verify_chains
+from ccplatform.context import Actor
+
+BEFORE = [("audit", "0002_append_only_triggers")]
+
+
+def _migrate(target: list[tuple[str, str]]) -> None:
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(target)
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_existing_events_are_chained_in_id_order_and_verify() -> None:
+    latest = MigrationExecutor(connection).loader.graph.leaf_nodes("audit")
+    _migrate(BEFORE)
+    try:
+        start = datetime(2026, 1, 1, tzinfo=UTC)
+        with connection.cursor() as cursor:
+            for number in range(6):
+                cursor.execute(
+                    "INSERT INTO audit_auditevent (occurred_at, actor_kind, actor_id, action, "
+                    "target_type, target_id, outcome, reason, request_id, ip, user_agent, details) "
+                    "VALUES (%s, 'user', %s, 'customer.viewed', 'customers.customer', %s, "
+                    "'allowed', '', 'req-old', '198.51.100.4', 'old-browser', %s)",
+                    [
+                        start + timedelta(minutes=number),
+                        f"user-{number % 2}",
+                        f"customer-{number}",
+                        json.dumps({"fields": ["name"], "n": number}),
+                    ],
+                )
+    finally:
+        _migrate(latest)
+    events = list(AuditEvent.objects.order_by("id"))
+    assert len(events) == 6
+    for actor in ("user-0", "user-1"):
+        mine = [event for event in events if event.actor_id == actor]
+        assert [event.seq for event in mine] == [1, 2, 3]
+        assert len({event.chain for event in mine}) == 1
+    run = verify_chains(full=True, make_checkpoints=False)
+    assert run.ok, run.breaks
+    assert run.events_checked == 6
+    # New events continue the migrated chains.
+    after = audit_record(actor=Actor.user("user-0"), action="customer.viewed")
+    head = ChainHead.objects.get(chain=after.chain)
+    assert (after.seq, head.seq) == (4, 4)
+    assert verify_chains(full=True, make_checkpoints=False).ok
