@@ -53,6 +53,7 @@ COPY . .
 RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
         FIELD_ENCRYPTION_KEYS="1:$(python -c 'import secrets; print(secrets.token_urlsafe(32))')" \
         BLIND_INDEX_KEYS="1:$(python -c 'import secrets; print(secrets.token_urlsafe(32))')" \
+        AUDIT_CHECKPOINT_KEYS="1:$(python -c 'import secrets; print(secrets.token_urlsafe(32))')" \
         DATABASE_URL=sqlite:///:memory: \
         REDIS_URL=redis://build.invalid:6379/0 \
         ALLOWED_HOSTS=build.invalid \

@@ -1,4 +1,4 @@
-"""New key ring specs for operators: a fresh pair, or an existing spec with one more version.
+"""New key ring specs for operators: fresh rings, or an existing spec with one more version.
 
 Standard library only, so it runs before the platform can be configured:
 `python -m ccplatform.crypto.keygen` (production settings refuse to load without keys, so
@@ -16,6 +16,7 @@ from ccplatform.crypto.keyring import KeyRingError, new_key, parse_keyring
 
 FIELD_VARIABLE = "FIELD_ENCRYPTION_KEYS"
 BLIND_VARIABLE = "BLIND_INDEX_KEYS"
+CHECKPOINT_VARIABLE = "AUDIT_CHECKPOINT_KEYS"
 READ_STDIN = "-"
 
 
@@ -24,9 +25,13 @@ def fresh_spec() -> str:
     return f"1:{new_key()}"
 
 
-def fresh_pair() -> list[str]:
-    """`FIELD_ENCRYPTION_KEYS=...` and `BLIND_INDEX_KEYS=...` lines with independent keys."""
-    return [f"{FIELD_VARIABLE}={fresh_spec()}", f"{BLIND_VARIABLE}={fresh_spec()}"]
+def fresh_key_rings() -> list[str]:
+    """`FIELD_ENCRYPTION_KEYS=...`, `BLIND_INDEX_KEYS=...` and `AUDIT_CHECKPOINT_KEYS=...`
+    lines, each with its own independent key."""
+    return [
+        f"{variable}={fresh_spec()}"
+        for variable in (FIELD_VARIABLE, BLIND_VARIABLE, CHECKPOINT_VARIABLE)
+    ]
 
 
 def spec_with_new_version(spec: str, *, name: str = "the spec") -> tuple[str, str]:
@@ -62,7 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m ccplatform.crypto.keygen",
         description=(
-            "Print a fresh FIELD_ENCRYPTION_KEYS / BLIND_INDEX_KEYS pair, or an existing spec "
+            "Print fresh FIELD_ENCRYPTION_KEYS / BLIND_INDEX_KEYS / AUDIT_CHECKPOINT_KEYS rings, "
+            "or an existing spec "
             "with one more key version."
         ),
     )
@@ -73,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     options = parser.parse_args(argv)
     if options.add_to is None:
-        print("\n".join(fresh_pair()))
+        print("\n".join(fresh_key_rings()))
         return 0
     try:
         spec, version = spec_with_new_version(

@@ -266,21 +266,21 @@ def _generate(*arguments: str, stdin: str = "") -> tuple[str, str]:
     return out.getvalue(), err.getvalue()
 
 
-def _pair(output: str) -> dict[str, KeyRing]:
+def _rings(output: str) -> dict[str, KeyRing]:
     lines = dict(line.split("=", 1) for line in output.strip().splitlines())
-    assert set(lines) == {"FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEYS"}
+    assert set(lines) == {"FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEYS", "AUDIT_CHECKPOINT_KEYS"}
     return {name: parse_keyring(spec, name=name) for name, spec in lines.items()}
 
 
-def test_generate_keys_prints_a_fresh_independent_pair() -> None:
+def test_generate_keys_prints_fresh_independent_key_rings() -> None:
     first, _ = _generate()
     second, _ = _generate()
-    rings = _pair(first)
+    rings = _rings(first)
     for ring in rings.values():
         assert list(ring.keys) == ["1"]
         assert len(ring.active_key) == KEY_BYTES
-    assert rings["FIELD_ENCRYPTION_KEYS"].active_key != rings["BLIND_INDEX_KEYS"].active_key
-    assert _pair(second)["FIELD_ENCRYPTION_KEYS"] != rings["FIELD_ENCRYPTION_KEYS"]
+    assert len({ring.active_key for ring in rings.values()}) == 3
+    assert _rings(second)["FIELD_ENCRYPTION_KEYS"] != rings["FIELD_ENCRYPTION_KEYS"]
 
 
 def test_generate_keys_adds_the_next_version_to_a_spec() -> None:
@@ -333,7 +333,7 @@ def _run_keygen(*arguments: str, stdin: str = "") -> subprocess.CompletedProcess
 def test_keygen_runs_without_any_configuration() -> None:
     result = _run_keygen()
     assert result.returncode == 0, result.stderr
-    _pair(result.stdout)
+    _rings(result.stdout)
 
 
 def test_keygen_adds_a_version_from_standard_input() -> None:

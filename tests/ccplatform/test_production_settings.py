@@ -77,6 +77,7 @@ def _production_env(**overrides: str | None) -> dict[str, str]:
         "EMAIL_HOST": "smtp.example.com",
         "FIELD_ENCRYPTION_KEYS": f"1:{new_key()}",
         "BLIND_INDEX_KEYS": f"1:{new_key()}",
+        "AUDIT_CHECKPOINT_KEYS": f"1:{new_key()}",
     }
     for name, value in overrides.items():
         if value is None:
@@ -112,6 +113,7 @@ def key_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     specs = {
         "FIELD_ENCRYPTION_KEYS": f"1:{new_key()},2:{new_key()}",
         "BLIND_INDEX_KEYS": f"1:{new_key()}",
+        "AUDIT_CHECKPOINT_KEYS": f"1:{new_key()}",
     }
     paths = {}
     for name, spec in specs.items():
@@ -235,6 +237,22 @@ BAD_CONFIGURATIONS: dict[str, tuple[dict[str, str | None], str]] = {
     "no-blind-keys": (
         {"BLIND_INDEX_KEYS": None},
         "BLIND_INDEX_KEYS (or BLIND_INDEX_KEYS_FILE) is required with FIELD_ENCRYPTION_KEYS",
+    ),
+    "no-checkpoint-keys": (
+        {"AUDIT_CHECKPOINT_KEYS": None},
+        "AUDIT_CHECKPOINT_KEYS (or AUDIT_CHECKPOINT_KEYS_FILE) is required in production",
+    ),
+    "bad-working-hours": (
+        {"AUDIT_WORKING_HOURS": "18:00-08:00"},
+        "AUDIT_WORKING_HOURS must look like 08:00-18:00 (start before end)",
+    ),
+    "bad-working-days": (
+        {"AUDIT_WORKING_DAYS": "mon,funday"},
+        "AUDIT_WORKING_DAYS must list days from mon,tue,wed,thu,fri,sat,sun",
+    ),
+    "bad-time-zone": (
+        {"AUDIT_WORKING_TIME_ZONE": "Mars/Olympus"},
+        "AUDIT_WORKING_TIME_ZONE: unknown time zone 'Mars/Olympus'",
     ),
     "short-field-key": (
         {"FIELD_ENCRYPTION_KEYS": "1:tooshort"},

@@ -31,12 +31,13 @@ FIXED_VARIABLES = (
     "SECRET_KEY_FILE",
     "FIELD_ENCRYPTION_KEYS_FILE",
     "BLIND_INDEX_KEYS_FILE",
+    "AUDIT_CHECKPOINT_KEYS_FILE",
     "DATABASE_URL",
     "REDIS_URL",
 )
 SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|API_KEY|PRIVATE|_KEYS$")
 # Production refuses to start without them; compose gives each as a secret file.
-KEY_RINGS = ("FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEYS")
+KEY_RINGS = ("FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEYS", "AUDIT_CHECKPOINT_KEYS")
 
 
 @dataclass(frozen=True)
@@ -388,6 +389,7 @@ def test_static_files_are_collected_at_build_with_a_throw_away_secret(
         "SECRET_KEY=",
         "FIELD_ENCRYPTION_KEYS=",
         "BLIND_INDEX_KEYS=",
+        "AUDIT_CHECKPOINT_KEYS=",
         "DATABASE_URL=",
         "REDIS_URL=",
         "ALLOWED_HOSTS=",
@@ -430,6 +432,7 @@ def _sent_to_docker(path: str, rules: list[tuple[bool, str]]) -> bool:
         "secrets/secret_key",
         "secrets/field_encryption_keys",
         "secrets/blind_index_keys",
+        "secrets/audit_checkpoint_keys",
         "var/db.sqlite3",
         "var/keyring.json",
         ".git/config",

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ccplatform.crypto.keygen import (
     add_version_note,
-    fresh_pair,
+    fresh_key_rings,
     read_spec,
     source_name,
     spec_with_new_version,
@@ -19,7 +19,8 @@ from ccplatform.crypto.keyring import KeyRingError
 
 class Command(BaseCommand):
     help = (
-        "Print a fresh FIELD_ENCRYPTION_KEYS=... and BLIND_INDEX_KEYS=... pair for a new "
+        "Print fresh FIELD_ENCRYPTION_KEYS=..., BLIND_INDEX_KEYS=... and AUDIT_CHECKPOINT_KEYS=... "
+        "lines for a new "
         "deployment, or, with --add-to, an existing spec with one more key version (for "
         "rotation). Nothing is stored: put the output in your secret store. Where settings "
         "cannot load yet (production without keys), run `python -m ccplatform.crypto.keygen`."
@@ -39,7 +40,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["add_to"] is None:
-            self.stdout.write("\n".join(fresh_pair()))
+            self.stdout.write("\n".join(fresh_key_rings()))
             return
         stdin = options.get("stdin") or sys.stdin
         try:
