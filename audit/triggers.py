@@ -7,8 +7,11 @@ SELECT and INSERT on these tables (README, "Security model").
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import cast
 
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 EVENTS = "audit_auditevent"
@@ -96,3 +99,39 @@ def remove_append_only(
     schema_editor: BaseDatabaseSchemaEditor, tables: Sequence[str] = APPEND_ONLY_TABLES
 ) -> None:
     _run(schema_editor, tables, install=False)
+
+
+class _CursorStatements:
+    """Runs trigger DDL on a connection's cursor, inside the caller's transaction (SQLite's
+    schema editor refuses to run in one)."""
+
+    def __init__(self, connection: BaseDatabaseWrapper) -> None:
+        self.connection = connection
+
+    def execute(self, sql: str, params: object = None) -> None:
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql)
+
+
+@contextmanager
+def append_only_lifted(connection: BaseDatabaseWrapper) -> Iterator[None]:
+    """Lift the events table's UPDATE/DELETE refusal for the enclosing transaction only.
+
+    For one purpose: dropping a sealed and exported archive range (audit.archiving). On
+    PostgreSQL it needs the table owner (ALTER TABLE ... DISABLE TRIGGER), which the
+    application's role is not in production; the change is part of the transaction, so no
+    other session ever sees the table unprotected.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("append_only_lifted must run inside transaction.atomic()")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE {EVENTS} DISABLE TRIGGER {EVENTS}_append_only")
+        yield
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE {EVENTS} ENABLE TRIGGER {EVENTS}_append_only")
+        return
+    runner = cast(BaseDatabaseSchemaEditor, _CursorStatements(connection))
+    remove_append_only(runner, [EVENTS])
+    yield
+    install_append_only(runner, [EVENTS])

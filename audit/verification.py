@@ -26,6 +26,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from audit.archive_seals import archived_starts
 from audit.chaining import EventFields, canonical_text, link_hash
 from audit.checkpoints import latest_checkpoints, make_checkpoint, signature_valid
 from audit.models import ChainHead, Checkpoint, VerificationRun
@@ -203,15 +204,25 @@ def _rows(query: str, params: Sequence[Any]) -> Iterable[Sequence[Any]]:
         cursor.close()
 
 
+def _archived(report: Report) -> dict[int, tuple[int, str]]:
+    """Where each chain resumes after dropped archive ranges; a forged seal is a break."""
+    archived = archived_starts()
+    for archive in archived.forged:
+        for chain, (first, _last, _hash) in archive.chains.items():
+            report.broken(int(chain), first, None, "the seal of its dropped archive is invalid")
+    return archived.starts
+
+
 def _walk_full(
     report: Report, heads: dict[int, ChainHead], progress: Callable[[int], None]
 ) -> None:
+    starts = _archived(report)
     walk: _Walk | None = None
     for row in _rows(f"SELECT {_COLUMNS} FROM audit_auditevent ORDER BY chain, seq", []):  # noqa: S608
         if walk is None or row[1] != walk.chain:
             if walk is not None:
                 walk.finish(heads.get(walk.chain))
-            walk = _Walk(report, row[1], 0, GENESIS_HASH)
+            walk = _Walk(report, row[1], *starts.get(row[1], (0, GENESIS_HASH)))
             report.chains.add(walk.chain)
         walk.check(row)
         if report.events_checked % PROGRESS_EVERY == 0:
@@ -221,23 +232,34 @@ def _walk_full(
     for chain, head in heads.items():  # heads whose every event is gone
         if chain not in report.chains and head.seq > 0:
             report.chains.add(chain)
-            _Walk(report, chain, 0, GENESIS_HASH).finish(head)
-    _check_checkpoints(report, Checkpoint.objects.order_by("chain", "seq"))
+            _Walk(report, chain, *starts.get(chain, (0, GENESIS_HASH))).finish(head)
+    _check_checkpoints(
+        report,
+        (
+            checkpoint
+            for checkpoint in Checkpoint.objects.order_by("chain", "seq")
+            if checkpoint.seq > starts.get(checkpoint.chain, (0, ""))[0]  # not archived away
+        ),
+    )
 
 
 def _walk_incremental(
     report: Report, heads: dict[int, ChainHead], progress: Callable[[int], None]
 ) -> None:
-    starts = latest_checkpoints()
+    archived = _archived(report)
+    starts = {
+        chain: checkpoint
+        for chain, checkpoint in latest_checkpoints().items()
+        if checkpoint.seq > archived.get(chain, (0, ""))[0]  # not archived away
+    }
     _check_checkpoints(report, starts.values())
     for chain in sorted(set(heads) | set(starts)):
         report.chains.add(chain)
         if chain in report.breaks:
             continue
         start = starts.get(chain)
-        walk = _Walk(
-            report, chain, start.seq if start else 0, start.hash if start else GENESIS_HASH
-        )
+        begin = (start.seq, start.hash) if start else archived.get(chain, (0, GENESIS_HASH))
+        walk = _Walk(report, chain, *begin)
         for row in _rows(
             f"SELECT {_COLUMNS} FROM audit_auditevent WHERE chain = %s AND seq > %s "  # noqa: S608
             "ORDER BY seq",
