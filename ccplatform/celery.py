@@ -48,6 +48,15 @@ def _define_schedule(sender: Celery, **_: Any) -> None:
             "task": "accounts.tasks.disable_dormant_accounts",
             "schedule": crontab(hour=3, minute=15),
         },
+        # Each chain from its last checkpoint, then sign the heads; every chain in full daily.
+        "audit-verify-recent": {
+            "task": "audit.tasks.verify_recent",
+            "schedule": timedelta(minutes=settings.AUDIT_CHECKPOINT_MINUTES),
+        },
+        "audit-verify-all": {
+            "task": "audit.tasks.verify_all",
+            "schedule": crontab(hour=settings.AUDIT_FULL_VERIFY_HOUR, minute=40),
+        },
     }
 
 

@@ -165,6 +165,8 @@ try:
         raise ConfigurationError(str(_error)) from None
     AUDIT_CHECKPOINT_MINUTES = env.integer("AUDIT_CHECKPOINT_MINUTES", 60, minimum=1)
     AUDIT_FULL_VERIFY_HOUR = env.integer("AUDIT_FULL_VERIFY_HOUR", 2, minimum=0)
+    if AUDIT_FULL_VERIFY_HOUR > 23:
+        raise ConfigurationError("AUDIT_FULL_VERIFY_HOUR must be an hour from 0 to 23 (UTC)")
     AUDIT_MONITOR_SECONDS = env.integer("AUDIT_MONITOR_SECONDS", 60, minimum=5)
     AUDIT_BULK_ACCESS_CUSTOMERS = env.integer("AUDIT_BULK_ACCESS_CUSTOMERS", 50, minimum=1)
     AUDIT_BULK_ACCESS_MINUTES = env.integer("AUDIT_BULK_ACCESS_MINUTES", 10, minimum=1)

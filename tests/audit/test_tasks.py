@@ -1,0 +1,33 @@
+"""The scheduled verification tasks: in the beat schedule, verifying and signing."""
+
+from __future__ import annotations
+
+import pytest
+
+from audit.models import Alert, AuditEvent, Checkpoint, VerificationRun
+from audit.tasks import verify_all, verify_recent
+from ccplatform.celery import app
+from tests.audit.tampering import on_one_chain, raw, record_events
+
+
+def test_verification_is_in_the_beat_schedule() -> None:
+    app.finalize()
+    tasks = {entry["task"] for entry in app.conf.beat_schedule.values()}
+    assert {"audit.tasks.verify_recent", "audit.tasks.verify_all"} <= tasks
+    assert {"audit.tasks.verify_recent", "audit.tasks.verify_all"} <= set(app.tasks)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_tasks_verify_sign_and_alert() -> None:
+    links = on_one_chain(record_events(3))
+    result = verify_recent.delay().get(timeout=30)
+    assert result["ok"] is True
+    assert result["events_checked"] == 3
+    assert Checkpoint.objects.filter(chain=links[0].chain, seq=3).exists()
+    raw("DELETE FROM audit_auditevent WHERE id = %s", [links[1].pk])
+    result = verify_all.delay().get(timeout=30)
+    assert result["ok"] is False
+    assert result["breaks"][0]["seq"] == 2
+    assert VerificationRun.objects.filter(trigger="schedule").count() == 2
+    assert Alert.objects.filter(rule="verification_failed").count() == 1
+    assert AuditEvent.objects.filter(action="audit.verified", outcome="failed").exists()
