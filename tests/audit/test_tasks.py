@@ -27,7 +27,9 @@ def test_the_tasks_verify_sign_and_alert() -> None:
     raw("DELETE FROM audit_auditevent WHERE id = %s", [links[1].pk])
     result = verify_all.delay().get(timeout=30)
     assert result["ok"] is False
-    assert result["breaks"][0]["seq"] == 2
+    breaks = result["breaks"]
+    assert isinstance(breaks, list)
+    assert breaks[0]["seq"] == 2
     assert VerificationRun.objects.filter(trigger="schedule").count() == 2
     assert Alert.objects.filter(rule="verification_failed").count() == 1
     assert AuditEvent.objects.filter(action="audit.verified", outcome="failed").exists()
