@@ -178,7 +178,11 @@ CREATE OR REPLACE FUNCTION audit_append(
     p_request_id text, p_ip inet, p_user_agent text, p_details jsonb, p_canonical text
 ) RETURNS TABLE (event_id bigint, event_chain integer, event_seq bigint,
                  event_prev_hash text, event_hash text)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+-- Runs as its owner (the role that migrates), so the application's role needs no INSERT on
+-- the events and no UPDATE on the heads: it can append only through this function.
+SECURITY DEFINER SET search_path FROM CURRENT
+AS $$
 DECLARE
     held integer := coalesce(
         nullif(current_setting('{HELD_CHAIN_SETTING}', true), ''), '-1'

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.db import DatabaseError, connection, transaction
 
@@ -51,3 +53,27 @@ def test_truncate_is_refused_on_postgresql(event: AuditEvent) -> None:
     with pytest.raises(DatabaseError, match="append-only"):
         _raw("TRUNCATE audit_auditevent")
     assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+@pytest.mark.django_db
+def test_the_application_role_appends_only_through_the_function() -> None:
+    """With production grants (README, "Security model"), rows can only come from audit_append."""
+    if connection.vendor != "postgresql":
+        pytest.skip("database roles exist only on PostgreSQL")
+    role = f"ccplatform_app_test_{os.getpid()}"
+    with connection.cursor() as cursor:
+        # Inside the test's transaction: the role disappears when the test rolls back.
+        cursor.execute(f"CREATE ROLE {role} NOLOGIN")
+        cursor.execute(f"GRANT SELECT ON audit_auditevent, audit_chainhead TO {role}")
+        cursor.execute(f"SET LOCAL ROLE {role}")
+    event = audit_record(actor=Actor.system("limited role"), action="platform.tested")
+    assert AuditEvent.objects.get(pk=event.pk).seq == event.seq
+    forged = (
+        "INSERT INTO audit_auditevent (occurred_at, actor_kind, actor_id, action, target_type, "
+        "target_id, outcome, reason, request_id, user_agent, details, chain, seq, prev_hash, "
+        "hash, canonical) VALUES (now(), 'system', 'x', 'platform.forged', '', '', 'allowed', "
+        "'', '', '', '{}', 0, 999, '', '', '')"
+    )
+    for statement in (forged, "UPDATE audit_chainhead SET seq = 0"):
+        with pytest.raises(DatabaseError, match="permission denied"):
+            _raw(statement)
