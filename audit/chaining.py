@@ -142,30 +142,41 @@ def _append_postgresql(values: list[Any], chain: int, canonical: str) -> Link:
 
 
 def _append_sqlite(values: list[Any], chain: int, canonical: str) -> Link:
-    """The same steps as audit_append on PostgreSQL. SQLite has one writer at a time (the
-    connection begins IMMEDIATE transactions), so there is no lock order to keep; the first
-    statement is a write, so the database lock is taken before the head is read."""
+    """The same as audit_append on PostgreSQL, in one statement: the new link is computed
+    from the head by `audit_link_hash` (link_hash, registered on every SQLite connection),
+    and a trigger advances the head. SQLite has one writer at a time (transactions begin
+    IMMEDIATE), so there is no lock order to keep."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO audit_chainhead (chain, seq, hash) VALUES (%s, 0, %s) "
-            "ON CONFLICT (chain) DO UPDATE SET seq = seq + 1 RETURNING seq, hash",
-            [chain, GENESIS_HASH],
-        )
-        bumped_seq, prev_hash = cursor.fetchone()
-        seq = bumped_seq if bumped_seq else 1
-        new_hash = link_hash(prev_hash, chain, seq, canonical)
-        cursor.execute(
-            "UPDATE audit_chainhead SET seq = %s, hash = %s WHERE chain = %s",
-            [seq, new_hash, chain],
-        )
-        cursor.execute(
             f"INSERT INTO audit_auditevent ({_COLUMNS}) "  # noqa: S608 - constant column list
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-            "RETURNING id",
-            [*values, chain, seq, prev_hash, new_hash, canonical],
+            "SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, chosen.chain, "
+            "coalesce(head.seq, 0) + 1, coalesce(head.hash, %s), "
+            "audit_link_hash(coalesce(head.hash, %s), chosen.chain, coalesce(head.seq, 0) + 1, "
+            "%s), %s "
+            "FROM (SELECT %s AS chain) AS chosen "
+            "LEFT JOIN audit_chainhead AS head ON head.chain = chosen.chain "
+            "RETURNING id, seq, prev_hash, hash",
+            [*values, GENESIS_HASH, GENESIS_HASH, canonical, canonical, chain],
         )
-        (event_id,) = cursor.fetchone()
+        event_id, seq, prev_hash, new_hash = cursor.fetchone()
     return Link(event_id, chain, seq, prev_hash, new_hash, canonical)
+
+
+def register_sqlite_functions(connection: Any, **_: Any) -> None:
+    """`audit_link_hash` for the SQLite append (connected to `connection_created`)."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_function("audit_link_hash", 4, link_hash, deterministic=True)
+
+
+# The head follows each new link (SQLite; on PostgreSQL audit_append updates it).
+SQLITE_ADVANCE_HEAD_TRIGGER = """
+CREATE TRIGGER audit_auditevent_advance_head AFTER INSERT ON audit_auditevent
+BEGIN
+    INSERT INTO audit_chainhead (chain, seq, hash) VALUES (NEW.chain, NEW.seq, NEW.hash)
+    ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash;
+END
+"""
+SQLITE_DROP_ADVANCE_HEAD_TRIGGER = "DROP TRIGGER IF EXISTS audit_auditevent_advance_head"
 
 
 # --- PostgreSQL: the append as one SQL function (installed by migration) -----------------

@@ -14,6 +14,8 @@ from django.db.migrations.state import StateApps
 from audit.chaining import (
     POSTGRESQL_APPEND_FUNCTION,
     POSTGRESQL_DROP_APPEND_FUNCTION,
+    SQLITE_ADVANCE_HEAD_TRIGGER,
+    SQLITE_DROP_ADVANCE_HEAD_TRIGGER,
     EventFields,
     canonical_text,
     chain_for,
@@ -78,6 +80,8 @@ def install_database_rules(apps: StateApps, schema_editor: BaseDatabaseSchemaEdi
             "USING gin (details jsonb_path_ops) WHERE action = 'customer.listed'",
             params=None,
         )
+    else:
+        schema_editor.execute(SQLITE_ADVANCE_HEAD_TRIGGER, params=None)
 
 
 def remove_database_rules(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
@@ -85,6 +89,8 @@ def remove_database_rules(apps: StateApps, schema_editor: BaseDatabaseSchemaEdit
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(POSTGRESQL_DROP_APPEND_FUNCTION, params=None)
         schema_editor.execute("DROP INDEX IF EXISTS audit_event_listed_customers", params=None)
+    else:
+        schema_editor.execute(SQLITE_DROP_ADVANCE_HEAD_TRIGGER, params=None)
 
 
 def restore_event_rules(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
