@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ccplatform.redaction.scrubbing import DIGIT_GROUP, CARD_MASK_PREFIX, luhn_valid
+from ccplatform.redaction.scrubbing import CARD_MASK_PREFIX, DIGIT_GROUP, luhn_valid
 
 # --- Free text that is stored: notes and interaction summaries ------------------------------
 #
