@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,6 +47,11 @@ class EventFields:
     ip: str | None
     user_agent: str
     details: Mapping[str, Any]
+
+
+def fields_of(event: Any) -> EventFields:
+    """The recorded fields of a stored event (a model instance, historical ones included)."""
+    return EventFields(**{field.name: getattr(event, field.name) for field in fields(EventFields)})
 
 
 @dataclass(frozen=True)

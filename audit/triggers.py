@@ -101,9 +101,9 @@ def remove_append_only(
     _run(schema_editor, tables, install=False)
 
 
-class _CursorStatements:
-    """Runs trigger DDL on a connection's cursor, inside the caller's transaction (SQLite's
-    schema editor refuses to run in one)."""
+class CursorStatements:
+    """Runs trigger DDL on a connection's cursor, in or out of a transaction (SQLite's schema
+    editor refuses to run inside one). Stands in for a schema editor in the functions above."""
 
     def __init__(self, connection: BaseDatabaseWrapper) -> None:
         self.connection = connection
@@ -131,7 +131,7 @@ def append_only_lifted(connection: BaseDatabaseWrapper) -> Iterator[None]:
         with connection.cursor() as cursor:
             cursor.execute(f"ALTER TABLE {EVENTS} ENABLE TRIGGER {EVENTS}_append_only")
         return
-    runner = cast(BaseDatabaseSchemaEditor, _CursorStatements(connection))
+    runner = cast(BaseDatabaseSchemaEditor, CursorStatements(connection))
     remove_append_only(runner, [EVENTS])
     yield
     install_append_only(runner, [EVENTS])

@@ -5,25 +5,27 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import cast
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.test import TransactionTestCase
 
 from accounts.models import Role, Team, User
-from audit.triggers import install_append_only, remove_append_only
+from audit.triggers import CursorStatements, install_append_only, remove_append_only
 from tests.personas import Integrator, make_integrator, make_person
 
 
 @contextmanager
 def audit_append_only_suspended() -> Iterator[None]:
-    """Let the test harness empty the audit table between transactional tests.
+    """Let tests empty or tamper with the audit tables (flush between tests, attacks).
 
     The product has no such bypass: on PostgreSQL this uses session_replication_role, which
     only a superuser may set (the test role is one; the application's role must not be); on
-    SQLite the triggers are dropped and put back.
+    SQLite the triggers are dropped and put back, inside the current transaction if any.
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -33,14 +35,13 @@ def audit_append_only_suspended() -> Iterator[None]:
         finally:
             with connection.cursor() as cursor:
                 cursor.execute("RESET session_replication_role")
-    else:
-        with connection.schema_editor() as editor:
-            remove_append_only(editor)
-        try:
-            yield
-        finally:
-            with connection.schema_editor() as editor:
-                install_append_only(editor)
+        return
+    statements = cast(BaseDatabaseSchemaEditor, CursorStatements(connection))
+    remove_append_only(statements)
+    try:
+        yield
+    finally:
+        install_append_only(statements)
 
 
 _original_fixture_teardown = TransactionTestCase._fixture_teardown  # type: ignore[attr-defined]

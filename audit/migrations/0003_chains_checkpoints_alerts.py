@@ -16,9 +16,9 @@ from audit.chaining import (
     POSTGRESQL_DROP_APPEND_FUNCTION,
     SQLITE_ADVANCE_HEAD_TRIGGER,
     SQLITE_DROP_ADVANCE_HEAD_TRIGGER,
-    EventFields,
     canonical_text,
     chain_for,
+    fields_of,
     link_hash,
 )
 from audit.models.chains import GENESIS_HASH
@@ -44,22 +44,7 @@ def chain_existing_events(apps: StateApps, schema_editor: BaseDatabaseSchemaEdit
         chain = chain_for(event.actor_kind, event.actor_id)
         seq, prev_hash = heads.get(chain, (0, GENESIS_HASH))
         seq += 1
-        canonical = canonical_text(
-            EventFields(
-                occurred_at=event.occurred_at,
-                actor_kind=event.actor_kind,
-                actor_id=event.actor_id,
-                action=event.action,
-                target_type=event.target_type,
-                target_id=event.target_id,
-                outcome=event.outcome,
-                reason=event.reason,
-                request_id=event.request_id,
-                ip=event.ip,
-                user_agent=event.user_agent,
-                details=event.details,
-            )
-        )
+        canonical = canonical_text(fields_of(event))
         new_hash = link_hash(prev_hash, chain, seq, canonical)
         event_model.objects.filter(pk=event.pk).update(
             chain=chain, seq=seq, prev_hash=prev_hash, hash=new_hash, canonical=canonical

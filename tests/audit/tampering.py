@@ -6,52 +6,39 @@ product has no such bypass.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any, cast
+from typing import Any
 
 from django.db import connection
-from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
+from audit.chaining import link_hash
 from audit.models import AuditEvent
 from audit.services import audit_record
-from audit.triggers import install_append_only, remove_append_only
 from ccplatform.context import Actor
-
-
-class _StatementRunner:
-    """Runs trigger DDL on the current connection, inside the test's transaction (SQLite's
-    schema editor refuses to run there)."""
-
-    connection = connection
-
-    def execute(self, sql: str, params: object = None) -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
-
-
-@contextmanager
-def _triggers_off() -> Iterator[None]:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET session_replication_role = replica")
-        try:
-            yield
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute("RESET session_replication_role")
-        return
-    runner = cast(BaseDatabaseSchemaEditor, _StatementRunner())
-    remove_append_only(runner)
-    try:
-        yield
-    finally:
-        install_append_only(runner)
+from tests.conftest import audit_append_only_suspended
 
 
 def raw(sql: str, params: list[Any] | None = None) -> None:
-    with _triggers_off(), connection.cursor() as cursor:
+    with audit_append_only_suspended(), connection.cursor() as cursor:
         cursor.execute(sql, params or [])
+
+
+def rewrite_chain(
+    chain: int, *, column: str, value: str, canonical_change: tuple[str, str]
+) -> None:
+    """Change `column` of every link of `chain` and recompute every hash consistently, as an
+    attacker with the whole database would; only signed checkpoints can tell."""
+    prev = ""
+    for link in AuditEvent.objects.filter(chain=chain).order_by("seq"):
+        prev = prev or link.prev_hash
+        canonical = link.canonical.replace(*canonical_change)
+        new_hash = link_hash(prev, link.chain, link.seq, canonical)
+        raw(
+            f"UPDATE audit_auditevent SET {column} = %s, canonical = %s, prev_hash = %s, "  # noqa: S608
+            "hash = %s WHERE id = %s",
+            [value, canonical, prev, new_hash, link.pk],
+        )
+        prev = new_hash
+    raw("UPDATE audit_chainhead SET hash = %s WHERE chain = %s", [prev, chain])
 
 
 def record_events(count: int, *, actor: str = "tamper-test") -> list[AuditEvent]:

@@ -10,29 +10,12 @@ from datetime import UTC, datetime
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from audit.chaining import EventFields, canonical_text, chain_for, link_hash
+from audit.chaining import EventFields, canonical_text, chain_for, fields_of, link_hash
 from audit.models import AuditEvent, ChainHead
 from audit.models.chains import GENESIS_HASH
 from audit.services import audit_record
 from ccplatform.context import Actor, RequestInfo, request_context
 from tests.audit.tampering import on_one_chain, record_events
-
-
-def _fields_of(event: AuditEvent) -> EventFields:
-    return EventFields(
-        occurred_at=event.occurred_at,
-        actor_kind=event.actor_kind,
-        actor_id=event.actor_id,
-        action=event.action,
-        target_type=event.target_type,
-        target_id=event.target_id,
-        outcome=event.outcome,
-        reason=event.reason,
-        request_id=event.request_id,
-        ip=event.ip,
-        user_agent=event.user_agent,
-        details=event.details,
-    )
 
 
 @pytest.mark.django_db
@@ -46,7 +29,7 @@ def test_links_follow_one_another_and_hash_their_stored_text() -> None:
         assert after.prev_hash == before.hash
     for stored, returned in zip(events, sorted(recorded, key=lambda e: e.seq), strict=True):
         # The database (SQL function on PostgreSQL) and Python agree on every byte.
-        assert stored.canonical == canonical_text(_fields_of(stored)) == returned.canonical
+        assert stored.canonical == canonical_text(fields_of(stored)) == returned.canonical
         assert stored.hash == link_hash(
             stored.prev_hash, stored.chain, stored.seq, stored.canonical
         )

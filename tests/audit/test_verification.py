@@ -9,7 +9,7 @@ from audit.checkpoints import latest_checkpoints
 from audit.models import Alert, AlertRule, AuditEvent, Checkpoint, Severity
 from audit.verification import verify_chains
 from ccplatform.context import Actor
-from tests.audit.tampering import on_one_chain, raw, record_events
+from tests.audit.tampering import on_one_chain, raw, record_events, rewrite_chain
 
 # Each audit_record commits on its own, as in production: chains are then per actor (inside
 # one transaction, later events join the highest chain it holds; see audit.chaining).
@@ -121,20 +121,14 @@ def test_a_rewrite_of_the_whole_chain_is_caught_by_the_signed_checkpoint(
     links: list[AuditEvent],
 ) -> None:
     """An attacker recomputes every hash consistently; only the signature they cannot forge."""
-    from audit.chaining import link_hash
 
     assert verify_chains(full=True, make_checkpoints=True).ok
-    prev = links[0].prev_hash
-    for link in links:
-        canonical = link.canonical.replace("platform.tested", "platform.rewrite")
-        new_hash = link_hash(prev, link.chain, link.seq, canonical)
-        raw(
-            "UPDATE audit_auditevent SET action = 'platform.rewrite', canonical = %s, "
-            "prev_hash = %s, hash = %s WHERE id = %s",
-            [canonical, prev, new_hash, link.pk],
-        )
-        prev = new_hash
-    raw("UPDATE audit_chainhead SET hash = %s WHERE chain = %s", [prev, links[0].chain])
+    rewrite_chain(
+        links[0].chain,
+        column="action",
+        value="platform.rewrite",
+        canonical_change=("platform.tested", "platform.rewrite"),
+    )
     found = _only_break()
     assert (found["seq"], found["event_id"]) == (5, links[4].pk)
     assert "signed checkpoint" in str(found["problem"])

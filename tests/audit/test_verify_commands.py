@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from audit.chaining import link_hash
 from audit.models import Alert, AuditEvent
-from tests.audit.tampering import on_one_chain, raw, record_events
+from tests.audit.tampering import on_one_chain, raw, record_events, rewrite_chain
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -52,18 +51,12 @@ def test_an_exported_checkpoint_file_catches_a_rewrite_of_everything(tmp_path: P
         "audit_checkpoints", "--check", str(exported)
     )
     # Rewrite the chain consistently and drop the checkpoints: the database alone looks fine.
-    prev = links[0].prev_hash
-    # Every link of the chain (the verification's own event may have joined it too).
-    for link in AuditEvent.objects.filter(chain=links[0].chain).order_by("seq"):
-        canonical = link.canonical.replace('"reason":""', '"reason":"rewritten"')
-        new_hash = link_hash(prev, link.chain, link.seq, canonical)
-        raw(
-            "UPDATE audit_auditevent SET reason = 'rewritten', canonical = %s, prev_hash = %s, "
-            "hash = %s WHERE id = %s",
-            [canonical, prev, new_hash, link.pk],
-        )
-        prev = new_hash
-    raw("UPDATE audit_chainhead SET hash = %s WHERE chain = %s", [prev, links[0].chain])
+    rewrite_chain(
+        links[0].chain,
+        column="reason",
+        value="rewritten",
+        canonical_change=('"reason":""', '"reason":"rewritten"'),
+    )
     raw("DELETE FROM audit_checkpoint")
     assert "intact" in _run("audit_verify", "--no-checkpoints")
     with pytest.raises(CommandError, match="1 of 1 checkpoint"):
