@@ -10,6 +10,7 @@ class AuditConfig(AppConfig):
     def ready(self) -> None:
         from django.db.backends.signals import connection_created
 
+        from audit import checks  # noqa: F401 - registers the system checks
         from audit.chaining import register_sqlite_functions
 
         connection_created.connect(register_sqlite_functions, dispatch_uid="audit_sqlite")

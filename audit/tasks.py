@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+import audit.forwarding.tasks  # noqa: F401 - registers audit.tasks.forward_events
 from audit.alerting import after_verification
 from audit.verification import verify_chains
 from ccplatform.context import Actor

@@ -53,6 +53,10 @@ def _define_schedule(sender: Celery, **_: Any) -> None:
             "task": "audit.tasks.verify_recent",
             "schedule": timedelta(minutes=settings.AUDIT_CHECKPOINT_MINUTES),
         },
+        "audit-forward": {
+            "task": "audit.tasks.forward_events",
+            "schedule": timedelta(seconds=settings.AUDIT_FORWARD_SECONDS),
+        },
         "audit-verify-all": {
             "task": "audit.tasks.verify_all",
             "schedule": crontab(hour=settings.AUDIT_FULL_VERIFY_HOUR, minute=40),

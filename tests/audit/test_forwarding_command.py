@@ -141,3 +141,14 @@ def test_the_task_reports_an_unreachable_target_without_raising(
     assert result["delivered"] == 0
     settings.AUDIT_FORWARD_TARGET = "nonsense"
     assert "not one of" in str(forward_events.delay().get()["error"])
+
+
+def test_a_malformed_forward_target_fails_the_system_checks(settings: Settings) -> None:
+    from django.core.checks import run_checks
+
+    settings.AUDIT_FORWARD_TARGET = "syslog+tcp://siem.example.net"  # no port
+    errors = [message for message in run_checks() if message.id == "audit.E001"]
+    assert len(errors) == 1
+    assert "needs a host and a port" in errors[0].msg
+    settings.AUDIT_FORWARD_TARGET = "file:///var/log/ccplatform/audit.jsonl"
+    assert not [message for message in run_checks() if message.id == "audit.E001"]
