@@ -118,7 +118,8 @@ def append(fields: EventFields, *, chain: int) -> Link:
     canonical = canonical_text(fields)
     details = json.dumps(fields.details, ensure_ascii=False, separators=(",", ":"))
     values = [
-        fields.occurred_at,
+        # As the ORM stores it (naive UTC text on SQLite), so its comparisons match the rows.
+        connection.ops.adapt_datetimefield_value(fields.occurred_at),
         fields.actor_kind,
         fields.actor_id,
         fields.action,

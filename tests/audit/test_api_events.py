@@ -205,14 +205,6 @@ def same_instant(monkeypatch: pytest.MonkeyPatch) -> Iterator[dt.datetime]:
     monkeypatch.undo()
 
 
-@pytest.mark.xfail(
-    connection.vendor == "sqlite",
-    strict=True,
-    reason=(
-        "audit.chaining._append_sqlite stores occurred_at as '...+00:00' text while the ORM "
-        "compares with naive UTC text, so on SQLite a page never continues at the same instant"
-    ),
-)
 def test_pages_cover_every_event_once_even_at_one_timestamp(
     officer: Client, same_instant: dt.datetime
 ) -> None:
