@@ -101,7 +101,7 @@ class AuditApiAccess(BasePermission):
     def has_permission(self, request: Request, view: Any) -> bool:
         if isinstance(request.auth, ScopedKey):
             allowed = bool(self.scope) and request.auth.has_scope(self.scope)
-            why = f"missing_scope:{self.scope}"
+            why = f"missing_scope:{self.scope}" if self.scope else "people_only"
         else:
             allowed = is_verified_person(request.user) and request.user.has_perm(self.permission)
             why = f"missing_permission:{self.permission}"
