@@ -19,6 +19,7 @@ from audit.models.alerts import ACTIVE_STATUSES
 from audit.services import audit_record
 from ccplatform.context import Actor
 from ccplatform.errors import ServiceError
+from ccplatform.redaction import redact_card_data
 
 CLOSE_NOTE_MAX = 2000
 
@@ -104,8 +105,12 @@ def acknowledge(alert: Alert, *, actor: Actor) -> Alert:
 
 
 def close(alert: Alert, *, actor: Actor, note: str) -> Alert:
-    """Done with it; the note (required) says what was found or done."""
-    note = note.strip()
+    """Done with it; the note (required) says what was found or done.
+
+    The note is free text: card numbers in it are masked before it is saved (invariant 6),
+    and NUL characters, which PostgreSQL text refuses, are dropped.
+    """
+    note = redact_card_data(note.replace("\x00", "").strip()).text
     if not note:
         raise ServiceError("Say in a note what was found or done before closing the alert.")
     if len(note) > CLOSE_NOTE_MAX:
