@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from celery import shared_task
 
-import audit.forwarding.tasks  # noqa: F401 - registers audit.tasks.forward_events
 from audit.alerting import after_verification
+from audit.forwarding.tasks import forward_events
+from audit.monitoring.tasks import run_monitoring
 from audit.verification import verify_chains
 from ccplatform.context import Actor
+
+# Celery finds tasks in this module only: the feed's and the rules' are imported here.
+__all__ = ["forward_events", "run_monitoring", "verify_all", "verify_recent"]
 
 ACTOR = Actor.system("audit verification")
 

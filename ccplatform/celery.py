@@ -53,6 +53,10 @@ def _define_schedule(sender: Celery, **_: Any) -> None:
             "task": "audit.tasks.verify_recent",
             "schedule": timedelta(minutes=settings.AUDIT_CHECKPOINT_MINUTES),
         },
+        "audit-monitoring": {
+            "task": "audit.tasks.run_monitoring",
+            "schedule": timedelta(seconds=settings.AUDIT_MONITOR_SECONDS),
+        },
         "audit-forward": {
             "task": "audit.tasks.forward_events",
             "schedule": timedelta(seconds=settings.AUDIT_FORWARD_SECONDS),

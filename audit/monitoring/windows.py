@@ -18,9 +18,7 @@ from django.db.models import Q
 # Rules about single events (an off-hours reveal, a break-glass use) look back this far at
 # least, so that a worker that was down for a while, or a run that came late, misses nothing.
 INSTANT_LOOKBACK_MINUTES = 60
-# The smallest step of a stored time: windows are compared as [start, end + TICK), because on
-# SQLite the appended rows keep their time as text ending in "+00:00" (audit.chaining), which
-# sorts after the ORM's parameter for the very same moment, so "<= end" would miss it.
+# The smallest step of a stored time: a window includes its end, [start, end + TICK).
 TICK = timedelta(microseconds=1)
 
 

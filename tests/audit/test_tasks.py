@@ -13,8 +13,14 @@ from tests.audit.tampering import on_one_chain, raw, record_events
 def test_verification_is_in_the_beat_schedule() -> None:
     app.finalize()
     tasks = {entry["task"] for entry in app.conf.beat_schedule.values()}
-    assert {"audit.tasks.verify_recent", "audit.tasks.verify_all"} <= tasks
-    assert {"audit.tasks.verify_recent", "audit.tasks.verify_all"} <= set(app.tasks)
+    scheduled = {
+        "audit.tasks.verify_recent",
+        "audit.tasks.verify_all",
+        "audit.tasks.run_monitoring",
+        "audit.tasks.forward_events",
+    }
+    assert scheduled <= tasks
+    assert scheduled <= set(app.tasks)
 
 
 @pytest.mark.django_db(transaction=True)
