@@ -22,7 +22,7 @@ from accounts.models import Role, ServiceAPIKey, Team, User
 from accounts.services.api_keys import api_key_revoke
 from accounts.services.passwords import password_change
 from accounts.services.users import user_create
-from audit.models import AuditEvent
+from audit.models import AuditEvent, Checkpoint, VerificationRun
 from ccplatform.context import Actor
 
 pytestmark = pytest.mark.django_db
@@ -66,7 +66,7 @@ def test_first_run_creates_teams_accounts_factors_and_key_each_with_an_audit_eve
     actions = Counter(
         action
         for action in AuditEvent.objects.values_list("action", flat=True)
-        if not action.startswith("customer")
+        if not action.startswith("customer") and action != "audit.verified"
     )
     assert actions == {
         "team.created": 2,
@@ -240,7 +240,8 @@ def test_a_person_missing_their_authenticator_gets_the_demo_one_back() -> None:
     key = base64.b32decode(data["agent.south"]["totp_secret"])
     device = TOTPDevice.objects.get(user__username="agent.south", confirmed=True)
     assert device.verify_token(f"{totp(key):06d}")
-    assert AuditEvent.objects.count() == events + 1
+    # The enrolment, and the verification that follows any seeding that created something.
+    assert AuditEvent.objects.count() == events + 2
     assert AuditEvent.objects.filter(action="mfa.enrolled").count() == 6
 
 
@@ -269,3 +270,15 @@ def test_refuses_in_production_and_creates_nothing() -> None:
     assert "refuses to run in production" in str(raised.value)
     assert _counts() == before
     assert not User.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seeding_leaves_a_verified_log_with_signed_chain_heads() -> None:
+    call_command("seed_demo", stdout=StringIO())
+    run = VerificationRun.objects.get()
+    assert run.ok
+    assert run.trigger == "seed_demo"
+    assert run.events_checked == AuditEvent.objects.exclude(action="audit.verified").count()
+    assert Checkpoint.objects.count() == run.checkpoints_made > 0
+    call_command("seed_demo", stdout=StringIO())  # nothing created: nothing verified again
+    assert VerificationRun.objects.count() == 1

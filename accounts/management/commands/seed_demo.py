@@ -10,8 +10,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
 
-from accounts.demo import TEAM_NORTH, SeededAccount, SeedResult, demo_seed
+from accounts.demo import SEED_ACTOR, TEAM_NORTH, SeededAccount, SeedResult, demo_seed
 from accounts.management.commands.create_user import describe
+from audit.alerting import after_verification
+from audit.verification import verify_chains
 from ccplatform.errors import ServiceError
 from customers.demo import CUSTOMERS_PER_TEAM, demo_phone
 
@@ -66,6 +68,12 @@ class Command(BaseCommand):
             result = demo_seed()
         except ServiceError as error:
             raise CommandError(f"Demo data was not created: {describe(error)}") from None
+        if result.created:
+            # So the compliance pages open on a verified log with signed chain heads.
+            after_verification(
+                verify_chains(full=False, trigger="seed_demo", make_checkpoints=True),
+                actor=SEED_ACTOR,
+            )
         if options["json"]:
             self.stdout.write(json.dumps(_as_json(result), indent=2))
         else:
