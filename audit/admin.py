@@ -19,7 +19,7 @@ from django.template.response import TemplateResponse
 
 from audit.access import actor_of
 from audit.alerting import CLOSE_NOTE_MAX, acknowledge, close
-from audit.models import Alert, AuditEvent, Checkpoint, VerificationRun
+from audit.models import Alert, AuditArchive, AuditEvent, Checkpoint, VerificationRun
 from ccplatform.errors import ServiceError
 
 
@@ -72,6 +72,11 @@ class ChainProofAdmin[M: Model](ReadOnlyAdmin[M]):
 class CheckpointAdmin(ChainProofAdmin[Checkpoint]):
     list_display = ["chain", "seq", "created_at", "event_id", "key_version"]
     list_filter = ["chain", "key_version"]
+
+
+@admin.register(AuditArchive)
+class AuditArchiveAdmin(ChainProofAdmin[AuditArchive]):
+    list_display = ["created_at", "before", "event_count", "file_name", "dropped_at"]
 
 
 @admin.register(VerificationRun)

@@ -30,7 +30,7 @@ def event_search(request: HttpRequest) -> HttpResponse:
 
 # compliance_page types its views as returning HttpResponse; a streamed download is an
 # HttpResponseBase (audit.access.ViewFunc could be bound to that instead).
-@compliance_page("audit.export_auditevent")  # type: ignore[type-var]
+@compliance_page("audit.export_auditevent")
 @require_GET
 def event_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     """Every event of the current search, streamed; the export is audited before it starts."""

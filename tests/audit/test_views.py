@@ -197,15 +197,6 @@ def test_user_actor_links_to_the_actor_page(officer: Client, agent: User) -> Non
 # --- Keyset pages -------------------------------------------------------------------------
 
 
-# audit.chaining._append_sqlite stores occurred_at through sqlite3's own adapter
-# ("YYYY-MM-DD HH:MM:SS.ffffff+00:00") while the ORM compares with Django's format (no
-# offset), so on SQLite `occurred_at = t` never matches and rows sharing the cursor's instant
-# are skipped. Strict: once the append stores Django's format, this passes and the mark goes.
-@pytest.mark.xfail(
-    connection.vendor == "sqlite",
-    strict=True,
-    reason="SQLite append stores occurred_at in a format the ORM's comparisons do not match",
-)
 def test_pages_walk_every_event_once_across_rows_with_the_same_time(
     officer: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
