@@ -35,7 +35,8 @@ from audit.search import EventFilter
 from audit.services import AuditTarget
 from ccplatform.context import Actor, RequestInfo, request_context
 from ccplatform.crypto import rotation
-from ccplatform.crypto.keyring import LocalKeyFile
+from ccplatform.crypto.keyring import KeyRing, LocalKeyFile
+from ccplatform.crypto.providers import key_provider
 from customers.selectors import customer_get_for
 from customers.services import rotation as lookup_rotation
 from customers.services.records import customer_create
@@ -52,7 +53,7 @@ from tests.audit.service_catalogue import (
     raises,
     then,
 )
-from tests.ccplatform.test_crypto_rotation import blind_ring, field_key_active
+from tests.ccplatform.test_crypto_rotation import blind_ring
 from tests.personas import (
     PASSWORD,
     SETUP,
@@ -157,9 +158,16 @@ def _run(breaks: list[dict[str, Any]]) -> VerificationRun:
 
 
 def _new_key_versions(w: World) -> None:
-    """Retire the key versions the world's customer was written with."""
-    w.contexts.enter_context(field_key_active("2"))
+    """Retire the key versions the world's customer was written with.
+
+    Both rings change through the `settings` fixture, which puts them back in order at the
+    end (an override_settings entered in between would be undone out of order and leak).
+    """
+    ring: KeyRing = w.settings.FIELD_ENCRYPTION_KEYRING
+    w.settings.FIELD_ENCRYPTION_KEYRING = KeyRing(keys=ring.keys, active="2")
     w.settings.BLIND_INDEX_KEYRING = blind_ring("1", "2", active="2")
+    key_provider.cache_clear()  # the provider is rebuilt from the new ring
+    w.contexts.callback(key_provider.cache_clear)
 
 
 def _local_key_file(w: World) -> None:
