@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 
 from accounts.models import Team
 from ccplatform.crypto.blind_index import LookupKind
-from customers.fields import FIELDS, MEDICAL_FIELDS, REVEALABLE
+from customers.fields import FIELDS, REVEALABLE
 from customers.models import InteractionChannel, InteractionOutcome
 from customers.services.notes import MAX_TEXT
 
@@ -56,10 +56,11 @@ class RevealForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "list": "reveal-reasons"}),
     )
 
-    def __init__(self, *args: Any, medical_allowed: bool, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        names = [name for name in REVEALABLE if medical_allowed or name not in MEDICAL_FIELDS]
-        self.fields["field"].choices = [(name, FIELDS[name].label) for name in names]  # type: ignore[attr-defined]
+        # Every revealable field is a valid choice: the reveal service refuses (and records)
+        # a medical field asked for without the medical permission.
+        self.fields["field"].choices = [(name, FIELDS[name].label) for name in REVEALABLE]  # type: ignore[attr-defined]
 
 
 class NoteForm(forms.Form):

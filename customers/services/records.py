@@ -23,6 +23,7 @@ from ccplatform.redaction import mask_card_numbers, redact_card_data
 from customers.crypto import CustomerCipher
 from customers.fields import FIELDS, MEDICAL_FIELDS, REVEALABLE, Kind, mask_value
 from customers.models import Customer, CustomerLookup
+from customers.services.access_log import customer_reveal_denied
 
 # Fields whose mask shows nothing of the value (only whether there is one).
 VALUE_FREE_MASKS = frozenset({"date_of_birth", "medical_notes"})
@@ -242,13 +243,17 @@ def _record_reveal_refused(actor: Actor, customer: Customer, fields: list[str]) 
     )
 
 
+class RevealPermissionError(ServiceError):
+    """A field was asked for that the caller may not see (medical without the permission)."""
+
+
 def customer_reveal(
     *, actor: Actor, customer: Customer, fields: Iterable[str], reason: str, medical_allowed: bool
 ) -> dict[str, Any]:
     """Plaintext of the asked fields only, with a reason; who, whom, which fields and why.
 
-    Not one transaction as a whole: a refusal for going over REVEAL_RATE is recorded even
-    though the caller gets an error.
+    Not one transaction as a whole: a refusal (no medical permission, over REVEAL_RATE) is
+    recorded even though the caller gets an error.
     """
     wanted = list(dict.fromkeys(fields))
     if not reason.strip():
@@ -262,7 +267,10 @@ def customer_reveal(
             fields={"fields": [f"Choose from {', '.join(REVEALABLE)}."]},
         )
     if MEDICAL_FIELDS & set(wanted) and not medical_allowed:
-        raise ServiceError(
+        customer_reveal_denied(
+            actor=actor, customer=customer, fields=wanted, why="medical_permission"
+        )
+        raise RevealPermissionError(
             "Medical fields need the medical permission.", fields={"fields": ["Not permitted."]}
         )
     try:

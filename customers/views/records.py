@@ -29,6 +29,7 @@ from customers.selectors import customer_get_for
 from customers.services.notes import customer_history
 from customers.services.records import (
     RevealLimitError,
+    RevealPermissionError,
     customer_create,
     customer_masked,
     customer_reveal,
@@ -94,7 +95,7 @@ def reveal(request: HttpRequest, customer_id: uuid.UUID) -> HttpResponse:
     user = person(request)
     customer = customer_get_for(user, customer_id)
     medical = can_view_medical(user)
-    form = RevealForm(request.POST, medical_allowed=medical)
+    form = RevealForm(request.POST)
     status, revealed, problems, retry_after = 400, {}, [], 0
     if not form.is_valid():
         problems = field_errors(form)
@@ -110,6 +111,8 @@ def reveal(request: HttpRequest, customer_id: uuid.UUID) -> HttpResponse:
             status = 200
         except RevealLimitError as error:
             status, problems, retry_after = 429, [error.message], error.retry_after
+        except RevealPermissionError as error:
+            status, problems = 403, [error.message]
         except ServiceError as error:
             problems = [error.message]
         except DecryptionError:

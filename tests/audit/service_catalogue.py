@@ -291,11 +291,9 @@ entry("customer_reveal_over_rate", records.customer_reveal, "customer.reveal_ref
         records.RevealLimitError, lambda: reveal(w, w.agent, ["name"]),
         Expect(w.as_user(w.agent), w.customer, "denied"))))
 entry("customer_reveal_medical_refused", records.customer_reveal, "customer.reveal_denied",
-      lambda w: lambda: raises(ServiceError, lambda: reveal(w, w.agent, ["medical_notes"]),
-                               Expect(w.as_user(w.agent), w.customer, "denied")),
-      xfail="customers/services/records.py customer_reveal refuses medical fields without the "
-            "medical permission with a ServiceError but records no customer.reveal_denied; only "
-            "the API records it (before calling), the browser reveal view does not at all.")
+      lambda w: lambda: raises(
+          records.RevealPermissionError, lambda: reveal(w, w.agent, ["medical_notes"]),
+          Expect(w.as_user(w.agent), w.customer, "denied")))
 entry("customers_search", search.customers_search, "customer.searched",
       lambda w: lambda: then(lambda:
     search.customers_search(actor=w.as_user(w.agent), visible=Customer.objects.all(),

@@ -389,18 +389,12 @@ def test_the_guard_sees_a_new_service_function(monkeypatch: pytest.MonkeyPatch) 
 # --- A failure path audited at the HTTP layer ------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="customers/views/records.py reveal: an agent posting field=medical_notes gets a 400 "
-    "from RevealForm (medical choices left out) and no customer.reveal_denied is recorded; "
-    "the API records this refusal (customers/api/views/lookup.py).",
-)
 def test_a_browser_reveal_of_medical_notes_without_permission_is_audited(
     client: Client, world: World
 ) -> None:
     login_verified(client, world.agent)
     url = f"/workspace/customers/{world.customer.pk}/reveal/"
     response = client.post(url, {"field": "medical_notes", "reason": "caller asked"})
-    assert response.status_code in (400, 403, 404)
+    assert response.status_code == 403
     denied = AuditEvent.objects.filter(action="customer.reveal_denied", outcome="denied")
     assert denied.filter(actor_id=str(world.agent.pk), target_id=str(world.customer.pk)).exists()

@@ -88,10 +88,11 @@ def test_agent_cannot_reveal_a_medical_field(agent: User, customer: Customer) ->
     response = client_for(agent).post(
         page_url(customer.pk, "reveal/"), {"field": "medical_notes", "reason": "curious"}
     )
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert b"Asthma" not in response.content
-    assert b"Select a valid choice" in response.content
+    assert b"Medical fields need the medical permission." in response.content
     assert events("customer.revealed") == []
+    assert len(events("customer.reveal_denied")) == 1  # the refusal is on record
 
 
 def test_supervisor_reveals_a_medical_field_with_a_reason(

@@ -21,11 +21,10 @@ from customers.api.serializers import (
     StrictInput,
 )
 from customers.api.views.common import caller_of, integrity_checked, masked_record, sees_medical
-from customers.fields import MEDICAL_FIELDS, REVEALABLE
+from customers.fields import REVEALABLE
 from customers.permissions import CustomersRead, CustomersReveal
 from customers.selectors import customer_get_for, customers_visible_to
-from customers.services.access_log import customer_reveal_denied
-from customers.services.records import customer_reveal
+from customers.services.records import RevealPermissionError, customer_reveal
 from customers.services.search import customers_search
 
 TAG = ["customers"]
@@ -103,22 +102,16 @@ class CustomerRevealApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields: list[str] = list(dict.fromkeys(data.validated_data["fields"]))
-        medical_allowed = sees_medical(request)
         try:
-            if MEDICAL_FIELDS & set(fields) and not medical_allowed:
-                raise exceptions.PermissionDenied("Medical fields need the medical permission.")
             with integrity_checked(request, customer, "reveal"):
                 values = customer_reveal(
                     actor=actor_for(request),
                     customer=customer,
                     fields=fields,
                     reason=data.validated_data["reason"],
-                    medical_allowed=medical_allowed,
+                    medical_allowed=sees_medical(request),
                 )
-        except exceptions.PermissionDenied:
-            # Refusals over REVEAL_RATE are recorded by the service itself.
-            customer_reveal_denied(
-                actor=actor_for(request), customer=customer, fields=fields, why="medical_permission"
-            )
-            raise
+        except RevealPermissionError as error:
+            # Recorded by the service (customer.reveal_denied), like refusals over the rate.
+            raise exceptions.PermissionDenied(error.message) from None
         return Response(RevealedSerializer(values).data)
