@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import PasswordHistory, User, UserSession
 from accounts.notifications import notify_security_change
+from audit.models import Outcome
 from audit.services import audit_record
 from ccplatform.context import Actor
 from ccplatform.errors import ServiceError
@@ -41,12 +42,21 @@ def _set_password(user: User, new_password: str) -> None:
 
 
 def password_change_check(*, user: User, current_password: str, new_password: str) -> None:
-    """Raise ServiceError unless the change would succeed; writes nothing.
+    """Raise ServiceError unless the change would succeed; writes only the audit event of a
+    wrong current password (a failed authentication, PCI DSS 10.2.1.4).
 
     The page runs this before it spends the one-time code, so a rejected new password does
-    not use up the code.
+    not use up the code. A wrong current password is not counted towards lockout: whoever
+    holds the session could otherwise lock its owner out.
     """
     if not user.check_password(current_password):
+        audit_record(
+            actor=Actor.user(user.pk),
+            action="password.change_refused",
+            target=user,
+            outcome=Outcome.FAILED,
+            details={"why": "wrong_current_password"},
+        )
         raise ServiceError(
             "The current password is wrong.",
             fields={"current_password": ["The current password is wrong."]},

@@ -187,6 +187,8 @@ def test_change_with_a_wrong_current_password_is_refused_and_not_counted(
     assert _unchanged(agent)
     assert agent.failed_sign_in_count == 0
     assert client.get(SECURITY).status_code == 200  # still signed in
+    refused = AuditEvent.objects.get(action="password.change_refused")
+    assert (refused.outcome, refused.target_id) == ("failed", str(agent.pk))
 
 
 def test_change_with_a_wrong_code_is_refused_counted_and_changes_nothing(

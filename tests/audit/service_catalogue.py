@@ -224,12 +224,10 @@ entry("mfa_reset", mfa.mfa_reset, "mfa.reset", lambda w: lambda: then(lambda:
     mfa.mfa_reset(actor=w.admin, user=w.agent, reason="lost phone"), Expect(w.admin, w.agent)))
 
 # --- accounts: passwords and sessions ----------------------------------------------------------
-entry("password_change_check", passwords.password_change_check, (), lambda w: lambda: raises(
-    ServiceError, lambda: passwords.password_change_check(
-        user=w.agent, current_password="wrong " * 4, new_password=NEW_PASSWORD), by(w.agent)),
-      why="Writes nothing by design: the page runs it before spending the one-time code, and "
-          "a wrong current password is refused and not counted (tests/accounts/"
-          "test_passwords.py). See the report: whether it should be audited is open.")
+entry("password_change_check", passwords.password_change_check, "password.change_refused",
+      lambda w: lambda: raises(ServiceError, lambda: passwords.password_change_check(
+          user=w.agent, current_password="wrong " * 4, new_password=NEW_PASSWORD),
+          Expect(w.as_user(w.agent), w.agent, "failed")))
 entry("password_record", passwords.password_record, (), lambda w: lambda: then(lambda:
     passwords.password_record(w.agent), by(w.agent)),
       why="A step of user_create, password_change and password_reset_complete (the history "
