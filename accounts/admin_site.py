@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import urlencode
 from django_otp.admin import OTPAdminSite
 
+from accounts.models import User
+from accounts.permissions import is_person
 from accounts.views.signin import sign_out
+from audit.models import Outcome
+from audit.services import AuditTarget, audit_record
+from ccplatform.context import Actor
 
 
 class PlatformAdminSite(OTPAdminSite):  # type: ignore[misc]  # django-otp is untyped
@@ -20,7 +26,21 @@ class PlatformAdminSite(OTPAdminSite):  # type: ignore[misc]  # django-otp is un
     def login(
         self, request: HttpRequest, extra_context: dict[str, object] | None = None
     ) -> HttpResponse:
-        """The admin has no sign-in form of its own: one sign-in flow, with MFA, for all."""
+        """The admin has no sign-in form of its own: one sign-in flow, with MFA, for all.
+
+        A person already signed in with both factors who lands here is not staff: that is a
+        refusal (403, audited), not a reason to sign in again.
+        """
+        if is_person(request.user):
+            assert isinstance(request.user, User)
+            audit_record(
+                actor=Actor.user(request.user.pk),
+                action="access.denied",
+                target=AuditTarget("page", "/admin/"),
+                outcome=Outcome.DENIED,
+                details={"why": "not_staff"},
+            )
+            raise PermissionDenied
         target = request.GET.get("next") or reverse("admin:index")
         return HttpResponseRedirect(f"{reverse('accounts:login')}?{urlencode({'next': target})}")
 

@@ -306,3 +306,14 @@ def test_signing_out_of_the_admin_signs_out_of_the_platform(
         action="session.ended", target_id=str(security_admin.pk)
     ).exists()
     assert client.get(SECURITY).status_code == 302
+
+
+def test_a_signed_in_person_who_is_not_staff_is_refused_by_the_admin_and_it_is_recorded(
+    client: Client, agent: User
+) -> None:
+    login_verified(client, agent)
+    response = client.get("/admin/accounts/user/", follow=True)  # through the admin's login
+    assert response.status_code == 403
+    refused = AuditEvent.objects.get(action="access.denied", actor_id=str(agent.pk))
+    assert (refused.outcome, refused.details["why"]) == ("denied", "not_staff")
+    assert client.get("/workspace/").status_code == 200  # still signed in, just not staff
