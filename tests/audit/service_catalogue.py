@@ -252,9 +252,10 @@ entry("session_end_others", sessions.session_end_others, "session.others_ended",
 entry("session_end", sessions.session_end, "session.revoked", lambda w: (
     lambda public_id: lambda: then(lambda: sessions.session_end(user=w.agent, session_id=public_id),
                                    by(w.agent)))(sessions.session_public_id(session_of(w.agent))))
-entry("session_end_unknown", sessions.session_end, (), lambda w: lambda: raises(
-    ServiceError, lambda: sessions.session_end(user=w.agent, session_id="0" * 16), by(w.agent)),
-      why="No such session of this user: nothing changed, and the id names nothing.")
+entry("session_end_unknown", sessions.session_end, "session.revoke_refused",
+      lambda w: lambda: raises(
+          ServiceError, lambda: sessions.session_end(user=w.agent, session_id="0" * 16),
+          Expect(w.as_user(w.agent), w.agent, "denied")))
 
 # --- customers: records, reveal, search ------------------------------------------------------
 entry("customer_create", records.customer_create, "customer.created", lambda w: lambda: Expect(
