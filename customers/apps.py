@@ -8,8 +8,9 @@ class CustomersConfig(AppConfig):
     verbose_name = "Customers"
 
     def ready(self) -> None:
-        # Imported here, once the app registry is ready: the rotation job queries models.
+        # Imported here, once the app registry is ready: the rotation jobs query models.
         from ccplatform.crypto.rotation import register
-        from customers.services.rotation import CustomerLookupRecompute
+        from customers.services.rotation import CustomerDataKeyRewrap, CustomerLookupRecompute
 
+        register(CustomerDataKeyRewrap())
         register(CustomerLookupRecompute())

@@ -9,23 +9,22 @@ from django.db import models
 from django.utils import timezone
 
 from ccplatform.crypto.blind_index import LookupKind
+from ccplatform.models import DataKeyFields
 
 
-class Customer(models.Model):
+class Customer(DataKeyFields):
     """One data subject served by a team. Every personal field is stored encrypted.
 
     Columns ending in `_enc` hold `e1.<data key id>.<sealed value>` (ccplatform.crypto.fields),
-    bound to this row and column; the data key is the customer's own (`data_key`), so
-    destroying it shreds the customer. Exact-match search goes through CustomerLookup.
+    bound to this row and column; the data key is the customer's own, kept wrapped on this
+    row (`data_key_*`, from DataKeyFields), so destroying it shreds the customer.
+    Exact-match search goes through CustomerLookup.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="customers")
     assigned_to = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="assigned_customers"
-    )
-    data_key = models.OneToOneField(
-        "ccplatform.DataKey", on_delete=models.PROTECT, related_name="customer"
     )
     name_enc = models.TextField()
     date_of_birth_enc = models.TextField(blank=True)

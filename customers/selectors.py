@@ -22,7 +22,7 @@ def customers_visible_to(caller: Caller) -> QuerySet[Customer]:
     Integrator keys with customers:read: all. Everyone else (compliance officers, security
     admins): none — compliance reaches records only through its own workflows.
     """
-    base = Customer.objects.select_related("data_key", "team")
+    base = Customer.objects.select_related("team")
     if isinstance(caller, ServiceAPIKey):
         # Authentication already refuses such keys; a key reaching here by another path
         # (a task, a shell) must not read either.

@@ -82,6 +82,13 @@ def blind_index(kind: LookupKind, value: str, *, version: str | None = None) -> 
     return use, digest(kind, normalise(kind, value), ring=ring, version=use)
 
 
+def blind_index_normalised(kind: LookupKind, normalised: str) -> tuple[str, str]:
+    """(active key version, digest) of a value already normalised: callers that checked the
+    value (normalising it) need not parse it again (phone parsing is the dear part)."""
+    ring: KeyRing = settings.BLIND_INDEX_KEYRING
+    return ring.active, digest(kind, normalised, ring=ring, version=ring.active)
+
+
 def search_digests(kind: LookupKind, value: str) -> list[str]:
     """Digests of `value` under every key version, so search works during a key rotation."""
     ring: KeyRing = settings.BLIND_INDEX_KEYRING

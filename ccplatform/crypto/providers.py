@@ -53,6 +53,12 @@ class LocalKeyProvider:
 
     def __init__(self, ring: KeyRing) -> None:
         self.ring = ring
+        self._keks: dict[str, AESGCM] = {}  # built once per version: every read unwraps
+
+    def _kek(self, version: str) -> AESGCM:
+        if version not in self._keks:
+            self._keks[version] = AESGCM(self.ring.key(version))
+        return self._keks[version]
 
     @property
     def active_version(self) -> str:
@@ -60,15 +66,15 @@ class LocalKeyProvider:
 
     def wrap(self, data_key: bytes, *, context: str) -> WrappedKey:
         nonce = os.urandom(NONCE_BYTES)
-        sealed = AESGCM(self.ring.active_key).encrypt(nonce, data_key, context.encode())
+        sealed = self._kek(self.ring.active).encrypt(nonce, data_key, context.encode())
         blob = base64.b64encode(nonce + sealed).decode()
         return WrappedKey(kek_version=self.ring.active, blob=blob)
 
     def unwrap(self, wrapped: WrappedKey, *, context: str) -> bytes:
         try:
             raw = base64.b64decode(wrapped.blob, validate=True)
-            kek = self.ring.key(wrapped.kek_version)
-            return AESGCM(kek).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], context.encode())
+            kek = self._kek(wrapped.kek_version)
+            return kek.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], context.encode())
         except (InvalidTag, binascii.Error, ValueError) as error:
             raise DecryptionError(f"data key for {context} failed its integrity check") from error
 

@@ -10,8 +10,8 @@ and running again picks up exactly the rows still on a retired version.
 Field values need no re-encryption for a KEK rotation: they are sealed with the subject's
 data key, which stays the same; only its wrapping changes.
 
-Jobs over data that other apps own (customer lookups) are registered from those apps'
-AppConfig.ready (`register`), so this base package never imports them.
+Jobs over data that other apps own (customers' data keys and lookups) are registered from
+those apps' AppConfig.ready (`register`), so this base package never imports them.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from ccplatform.context import Actor
 from ccplatform.crypto.data_keys import data_key_rewrap
 from ccplatform.crypto.keyring import KEY_BYTES, KeyRing, KeyRingError, LocalKeyFile
 from ccplatform.crypto.providers import DecryptionError, key_provider
-from ccplatform.models import DataKey
+from ccplatform.models import DataKeyFields
 
 DEFAULT_BATCH_SIZE = 500
 REPORT_ID_LIMIT = 20
@@ -174,15 +174,21 @@ def rotation_run(
 
 
 class DataKeyRewrap(RotationJob):
-    """Data keys wrapped under a retired KEK version, re-wrapped under the active one."""
+    """Data keys wrapped under a retired KEK version, re-wrapped under the active one.
 
-    name = "data_keys"
+    Data keys live on their subjects' rows (DataKeyFields), so the app that owns a subject
+    model registers a subclass naming it; the ids reported are those rows' ids.
+    """
+
     kind = Kind.KEK
     label = "data keys"
     verb = "re-wrapped"
+    model: ClassVar[type[DataKeyFields]]
 
-    def _retired(self) -> QuerySet[DataKey]:
-        return DataKey.objects.exclude(kek_version=key_provider().active_version)
+    def _retired(self) -> QuerySet[DataKeyFields]:
+        return self.model._default_manager.exclude(
+            data_key_kek_version=key_provider().active_version
+        )
 
     def pending(self) -> int:
         return self._retired().count()
@@ -190,16 +196,22 @@ class DataKeyRewrap(RotationJob):
     @transaction.atomic
     def batch(self, *, actor: Actor, after: str | None, size: int) -> BatchOutcome:
         active = key_provider().active_version
-        # Locked, so two runs (a command and a task) never re-wrap the same key at once.
-        rows = self._retired().order_by("id").select_for_update()
+        # Locked, so two runs (a command and a task) never re-wrap the same key at once;
+        # only the key columns are read, however wide the subject's row.
+        rows = (
+            self._retired()
+            .order_by("pk")
+            .only("pk", "data_key_kek_version", "data_key_wrapped")
+            .select_for_update(of=("self",))
+        )
         if after is not None:
-            rows = rows.filter(id__gt=after)
+            rows = rows.filter(pk__gt=after)
         batch = list(rows[:size])
         if not batch:
             return BatchOutcome(seen=0, rotated=0, failed=[], last=after)
         rotated, failed, previous = 0, [], set()
         for row in batch:
-            previous.add(row.kek_version)
+            previous.add(row.data_key_kek_version)
             try:
                 if data_key_rewrap(row):
                     rotated += 1
@@ -214,6 +226,7 @@ class DataKeyRewrap(RotationJob):
             details={
                 "kek_version": active,
                 "from_versions": by_version(previous),
+                "holder": self.model._meta.label_lower,
                 "rewrapped": rotated,
                 "failed": len(failed),
                 "failed_data_keys": failed,
@@ -225,8 +238,10 @@ class DataKeyRewrap(RotationJob):
 
     def report(self, *, limit: int = REPORT_ID_LIMIT) -> VersionReport:
         counts = {
-            row["kek_version"]: row["rows"]
-            for row in DataKey.objects.values("kek_version").annotate(rows=Count("id"))
+            row["data_key_kek_version"]: row["rows"]
+            for row in self.model._default_manager.values("data_key_kek_version")
+            .order_by()
+            .annotate(rows=Count("pk"))
         }
         retired = self._retired()
         return VersionReport(
@@ -238,12 +253,9 @@ class DataKeyRewrap(RotationJob):
             retired_total=retired.count(),
             retired_unit="data keys",
             retired_ids=[
-                str(pk) for pk in retired.order_by("id").values_list("id", flat=True)[:limit]
+                str(pk) for pk in retired.order_by("pk").values_list("pk", flat=True)[:limit]
             ],
         )
-
-
-register(DataKeyRewrap())
 
 
 @transaction.atomic

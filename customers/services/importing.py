@@ -1,7 +1,8 @@
 """Bulk import of customers from CSV or JSON Lines: streamed, checked row by row, saved in batches.
 
-The file is read one row at a time and saved `batch_size` rows at a time (data keys, customers
-and lookups each with one bulk_create), so memory stays flat whatever the file size. Every
+The file is read one row at a time and saved `batch_size` rows at a time (customers, whose
+rows carry their wrapped data keys, and lookups, each with one bulk_create), so memory stays
+flat whatever the file size. Every
 row goes through `customer_build`, the same checks and encryption as a customer created by
 hand. A bad row is reported with its line number and field messages, never its values.
 
@@ -13,8 +14,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -25,9 +28,7 @@ from accounts.models import Team
 from audit.models import Outcome
 from audit.services import audit_record
 from ccplatform.context import Actor
-from ccplatform.crypto.data_keys import data_key_build
 from ccplatform.errors import ServiceError
-from ccplatform.models import DataKey
 from customers.fields import FIELDS, Kind
 from customers.models import Customer, CustomerLookup
 from customers.services.records import customer_build
@@ -259,7 +260,8 @@ def read_rows(fmt: str, source: IO[bytes]) -> Iterator[SourceRow]:
 def customers_build_many(
     *, team: Team, rows: Iterable[SourceRow]
 ) -> tuple[list[Built], list[RowError]]:
-    """Unsaved customers (with unsaved data keys) for the good rows, and the bad rows' errors."""
+    """Unsaved customers (each with its new data key) for the good rows, and the bad rows'
+    errors."""
     built: list[Built] = []
     errors: list[RowError] = []
     for row in rows:
@@ -267,9 +269,7 @@ def customers_build_many(
             errors.append(RowError(row.line, row.errors))
             continue
         try:
-            built.append(
-                customer_build(team=team, values=row.values, data_key_factory=data_key_build)
-            )
+            built.append(customer_build(team=team, values=row.values))
         except ServiceError as error:
             errors.append(RowError(row.line, error.fields or {ROW: [error.message]}))
     return built, errors
@@ -279,8 +279,8 @@ def customers_build_many(
 def customers_import_batch(
     *, actor: Actor, team: Team, built: list[Built], number: int, rejected_lines: list[int]
 ) -> None:
-    """Save one batch (data keys, customers, lookups) and record it: ids and counts only."""
-    DataKey.objects.bulk_create([customer.data_key for customer, _ in built])
+    """Save one batch (customers with their data keys, lookups) and record it: ids and
+    counts only."""
     Customer.objects.bulk_create([customer for customer, _ in built])
     CustomerLookup.objects.bulk_create([lookup for _, lookups in built for lookup in lookups])
     audit_record(
@@ -314,6 +314,26 @@ def _batches(rows: Iterable[SourceRow], size: int) -> Iterator[list[SourceRow]]:
         yield batch
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while a batch is built and saved.
+
+    A batch allocates hundreds of thousands of objects (rows, ciphertexts, SQL parameters),
+    which sets the collector off dozens of times, each pass walking the objects that live
+    on (about a twentieth of the import's time). The batch's objects form no cycles, so
+    reference counting frees them when the batch is done (memory stays flat); between
+    batches the collector runs as usual.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 @dataclass(frozen=True)
 class _Job:
     actor: Actor
@@ -323,26 +343,29 @@ class _Job:
     progress: Callable[[ImportReport], None] | None
 
     def load(self, rows: Iterable[SourceRow]) -> None:
-        report = self.report
         for batch in _batches(rows, self.batch_size):
-            built, errors = customers_build_many(team=self.team, rows=batch)
-            report.valid += len(built)
-            for error in errors:
-                report.reject(error.line, error.fields)
-            if report.all_or_nothing and report.rejected:
-                continue  # nothing will be kept: only check the remaining rows
-            report.batches += 1
-            customers_import_batch(
-                actor=self.actor,
-                team=self.team,
-                built=built,
-                number=report.batches,
-                rejected_lines=[error.line for error in errors],
-            )
-            report.loaded += len(built)
-            if self.progress:
-                self.progress(report)
-            del batch, built  # before the next batch is read: one batch in memory at a time
+            with _collector_paused():
+                self._save(*customers_build_many(team=self.team, rows=batch))
+            del batch  # before the next batch is read: one batch in memory at a time
+
+    def _save(self, built: list[Built], errors: list[RowError]) -> None:
+        report = self.report
+        report.valid += len(built)
+        for error in errors:
+            report.reject(error.line, error.fields)
+        if report.all_or_nothing and report.rejected:
+            return  # nothing will be kept: only check the remaining rows
+        report.batches += 1
+        customers_import_batch(
+            actor=self.actor,
+            team=self.team,
+            built=built,
+            number=report.batches,
+            rejected_lines=[error.line for error in errors],
+        )
+        report.loaded += len(built)
+        if self.progress:
+            self.progress(report)
 
 
 class _RollBackError(Exception):

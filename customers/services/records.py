@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -15,10 +15,14 @@ from accounts.models import Team, User
 from audit.models import Outcome
 from audit.services import audit_record
 from ccplatform.context import Actor
-from ccplatform.crypto.blind_index import LookupKind, NormalisationError, blind_index, normalise
-from ccplatform.crypto.data_keys import data_key_create
+from ccplatform.crypto.blind_index import (
+    LookupKind,
+    NormalisationError,
+    blind_index_normalised,
+    normalise,
+)
+from ccplatform.crypto.data_keys import data_key_new
 from ccplatform.errors import ServiceError
-from ccplatform.models import DataKey
 from ccplatform.redaction import mask_card_numbers, redact_card_data
 from customers.crypto import CustomerCipher
 from customers.fields import FIELDS, MEDICAL_FIELDS, REVEALABLE, Kind, mask_value
@@ -58,12 +62,17 @@ def _date_of_birth(value: object) -> dt.date | None:
     return None
 
 
-def _clean(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Normalise and check values; field errors are collected, nothing is written."""
+def _clean(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Normalise and check values; field errors are collected, nothing is written.
+
+    Returns the values to store and, per searchable field given, its normalised items (what
+    the blind index digests), so that nothing is normalised twice.
+    """
     unknown = set(values) - set(FIELDS)
     if unknown:
         raise ServiceError("Unknown fields.", fields={name: ["Unknown field."] for name in unknown})
     clean: dict[str, Any] = dict(values)
+    searchable: dict[str, list[str]] = {}
     errors: dict[str, list[str]] = {}
     for field, spec in FIELDS.items():
         # One value given for a list field is one item (not a list of its characters).
@@ -79,6 +88,7 @@ def _clean(values: Mapping[str, Any]) -> dict[str, Any]:
         except NormalisationError as error:
             errors[field] = [str(error)]
             continue
+        searchable[field] = normalised
         if field == "phones":
             clean[field] = normalised
         elif field == "account_number":
@@ -109,42 +119,36 @@ def _clean(values: Mapping[str, Any]) -> dict[str, Any]:
             clean["date_of_birth"] = dob
     if errors:
         raise ServiceError("Some fields are invalid.", fields=errors)
-    return clean
+    return clean, searchable
 
 
-def _lookups_for(customer: Customer, values: Mapping[str, Any]) -> list[CustomerLookup]:
+def _lookups_for(customer: Customer, searchable: Mapping[str, list[str]]) -> list[CustomerLookup]:
+    """Lookup rows of the normalised items of searchable fields (one per distinct digest)."""
     rows: dict[tuple[str, str], CustomerLookup] = {}
-    for field, kind in LOOKUP_FIELDS.items():
-        raw = values.get(field)
-        for item in raw if isinstance(raw, list) else [raw] if raw else []:
-            version, digest = blind_index(kind, str(item))
+    for field, items in searchable.items():
+        kind = LOOKUP_FIELDS[field]
+        for item in items:
+            version, digest = blind_index_normalised(kind, item)
+            # By id: cheaper than through the relation, for the many rows of an import.
             rows[(kind, digest)] = CustomerLookup(
-                customer=customer, kind=kind, digest=digest, key_version=version
+                customer_id=customer.pk, kind=kind, digest=digest, key_version=version
             )
     return list(rows.values())
 
 
 def customer_build(
-    *,
-    team: Team,
-    values: Mapping[str, Any],
-    data_key_factory: Callable[[str], tuple[DataKey, bytes]] = data_key_create,
+    *, team: Team, values: Mapping[str, Any]
 ) -> tuple[Customer, list[CustomerLookup]]:
-    """An unsaved customer with encrypted values and its lookups (for create and bulk import).
-
-    The data key row is created here (callers run this inside their transaction), unless
-    `data_key_factory` returns an unsaved row, as bulk import does to save them in bulk.
-    """
-    clean = _clean(values)
+    """An unsaved customer with a new data key (wrapped, on its row), encrypted values and
+    its lookups: what create saves one at a time and bulk import in batches."""
+    clean, searchable = _clean(values)
     if not str(clean.get("name") or "").strip():
         raise ServiceError("A name is required.", fields={"name": ["A name is required."]})
     customer = Customer(team=team)
-    data_key, plain = data_key_factory(f"customers.customer:{customer.pk}")
-    customer.data_key = data_key
-    cipher = CustomerCipher(customer, plain)
+    cipher = CustomerCipher(customer, data_key_new(customer))
     for field in FIELDS:
         setattr(customer, f"{field}_enc", cipher.encrypt(field, clean.get(field)))
-    return customer, _lookups_for(customer, clean)
+    return customer, _lookups_for(customer, searchable)
 
 
 @transaction.atomic
@@ -184,7 +188,7 @@ def customer_update(
             "Medical fields need the medical permission.",
             fields={field: ["Not permitted."] for field in MEDICAL_FIELDS & set(values)},
         )
-    clean = _clean(values)
+    clean, searchable = _clean(values)
     cipher = CustomerCipher(customer)
     for field, value in clean.items():
         setattr(customer, f"{field}_enc", cipher.encrypt(field, value))
@@ -193,8 +197,7 @@ def customer_update(
     changed_lookups = {LOOKUP_FIELDS[field] for field in clean if field in LOOKUP_FIELDS}
     if changed_lookups:
         CustomerLookup.objects.filter(customer=customer, kind__in=changed_lookups).delete()
-        current = {field: clean[field] for field in clean if field in LOOKUP_FIELDS}
-        CustomerLookup.objects.bulk_create(_lookups_for(customer, current))
+        CustomerLookup.objects.bulk_create(_lookups_for(customer, searchable))
     audit_record(
         actor=actor, action="customer.updated", target=customer, details={"fields": sorted(clean)}
     )

@@ -87,7 +87,7 @@ def _rescan_batch(
     source: _Source, *, actor: Actor, after: uuid.UUID | None, batch_size: int
 ) -> _Batch:
     """Scan the next `batch_size` rows after `after`; write changed text and versions."""
-    rows_query = _pending(source).select_related("customer__data_key").order_by("pk")
+    rows_query = _pending(source).select_related("customer").order_by("pk")
     if after is not None:
         rows_query = rows_query.filter(pk__gt=after)
     # Two runs at once (a command beside the task) share the work instead of blocking.

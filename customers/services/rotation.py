@@ -1,8 +1,9 @@
-"""Blind-index key rotation for customers: recompute their lookups under the active key.
+"""Key rotation for customers: re-wrap their data keys under the active KEK, and recompute
+their lookups under the active blind-index key.
 
-Registered with ccplatform.crypto.rotation (CustomersConfig.ready), so `manage.py rotate_keys
---blind-index` and its Celery task run it without the platform package importing customers.
-Search keeps working throughout: it looks digests up under every key version in the ring.
+Registered with ccplatform.crypto.rotation (CustomersConfig.ready), so `manage.py rotate_keys`
+and its Celery task run them without the platform package importing customers. Search keeps
+working throughout: it looks digests up under every key version in the ring.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ccplatform.crypto.providers import DecryptionError
 from ccplatform.crypto.rotation import (
     REPORT_ID_LIMIT,
     BatchOutcome,
+    DataKeyRewrap,
     Kind,
     RotationJob,
     VersionReport,
@@ -33,6 +35,13 @@ from customers.services.records import LOOKUP_FIELDS
 def _ring() -> KeyRing:
     ring: KeyRing = settings.BLIND_INDEX_KEYRING
     return ring
+
+
+class CustomerDataKeyRewrap(DataKeyRewrap):
+    """Customers' data keys (kept on their rows) wrapped under a retired KEK version."""
+
+    name = "data_keys"
+    model = Customer
 
 
 def _lookups_now(customer: Customer) -> list[CustomerLookup]:
@@ -72,7 +81,7 @@ class CustomerLookupRecompute(RotationJob):
     def batch(self, *, actor: Actor, after: str | None, size: int) -> BatchOutcome:
         # Locked, so an update of the same customer (which rewrites its lookups) waits
         # instead of racing with the recomputed rows.
-        customers = self._customers().select_related("data_key").select_for_update(of=("self",))
+        customers = self._customers().select_for_update(of=("self",))
         if after is not None:
             customers = customers.filter(pk__gt=after)
         batch = list(customers[:size])

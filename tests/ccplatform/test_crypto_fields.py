@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from accounts.models import Team
 from ccplatform.context import Actor
-from ccplatform.crypto.data_keys import data_key_create, data_key_rewrap, data_key_unwrap
+from ccplatform.crypto.data_keys import data_key_rewrap, data_key_unwrap
 from ccplatform.crypto.fields import (
     FORMAT,
     binding,
@@ -31,7 +31,6 @@ from ccplatform.crypto.providers import (
     LocalKeyProvider,
     WrappedKey,
 )
-from ccplatform.models import DataKey
 from customers.crypto import CUSTOMER_TABLE, CustomerCipher
 from customers.models import Customer
 from customers.services.records import customer_create
@@ -220,23 +219,30 @@ def test_a_tampered_wrapped_data_key_fails(data_key: bytes, index: int, mask: in
         provider.unwrap(tampered, context="s")
 
 
+def _subject(team: Team, name: str) -> Customer:
+    """A holder of a data key (the customer row that carries it), as stored."""
+    created = customer_create(actor=Actor.system("test"), team=team, values={"name": name})
+    return Customer.objects.get(pk=created.pk)
+
+
 @pytest.mark.django_db
-def test_a_wrapped_data_key_copied_to_another_subject_does_not_unwrap() -> None:
-    first, _ = data_key_create("customers.customer:first")
-    second, _ = data_key_create("customers.customer:second")
-    DataKey.objects.filter(pk=second.pk).update(wrapped=first.wrapped)
+def test_a_wrapped_data_key_copied_to_another_subject_does_not_unwrap(team_a: Team) -> None:
+    first, second = _subject(team_a, "First"), _subject(team_a, "Second")
+    Customer.objects.filter(pk=second.pk).update(data_key_wrapped=first.data_key_wrapped)
     second.refresh_from_db()
-    with pytest.raises(DecryptionError, match=r"customers\.customer:second"):
+    with pytest.raises(DecryptionError, match=rf"customers\.customer:{second.pk}"):
         data_key_unwrap(second)
 
 
 @pytest.mark.django_db
-def test_rewrap_is_a_no_op_for_a_key_already_on_the_active_version() -> None:
-    row, plain = data_key_create("customers.customer:current")
-    assert data_key_rewrap(row) is False
-    row.refresh_from_db()
-    assert row.rewrapped_at is None
-    assert data_key_unwrap(row) == plain
+def test_rewrap_is_a_no_op_for_a_key_already_on_the_active_version(team_a: Team) -> None:
+    subject = _subject(team_a, "Current")
+    plain, wrapped = data_key_unwrap(subject), subject.data_key_wrapped
+    assert data_key_rewrap(subject) is False
+    subject.refresh_from_db()
+    assert subject.data_key_rewrapped_at is None
+    assert subject.data_key_wrapped == wrapped
+    assert data_key_unwrap(subject) == plain
 
 
 # --- Through the customer record (database) -----------------------------------------------
@@ -259,7 +265,7 @@ def test_customer_values_round_trip_through_the_database(
     customer = customer_create(
         actor=Actor.system("test"), team=team_a, values={"name": name, "addresses": [address]}
     )
-    stored = Customer.objects.select_related("data_key").get(pk=customer.pk)
+    stored = Customer.objects.get(pk=customer.pk)
     assert len(name) < 8 or name not in stored.name_enc.split(".", 2)[2]
     cipher = CustomerCipher(stored)
     assert cipher.decrypt("name") == name
@@ -282,7 +288,7 @@ def test_a_value_pasted_into_another_customer_fails_to_decrypt(
 ) -> None:
     first, second = two_customers
     Customer.objects.filter(pk=second.pk).update(name_enc=first.name_enc)
-    pasted = Customer.objects.select_related("data_key").get(pk=second.pk)
+    pasted = Customer.objects.get(pk=second.pk)
     with pytest.raises(DecryptionError, match="names another data key"):
         CustomerCipher(pasted).decrypt("name")
 
@@ -293,7 +299,7 @@ def test_a_value_pasted_into_another_column_of_the_same_customer_fails_to_decryp
 ) -> None:
     first, _ = two_customers
     Customer.objects.filter(pk=first.pk).update(phones_enc=first.name_enc)
-    pasted = Customer.objects.select_related("data_key").get(pk=first.pk)
+    pasted = Customer.objects.get(pk=first.pk)
     assert CustomerCipher(pasted).decrypt("name") == "Ada Example"
     with pytest.raises(DecryptionError, match="failed its integrity check"):
         CustomerCipher(pasted).decrypt("phones")
@@ -305,10 +311,10 @@ def test_a_value_sealed_with_another_customers_key_under_this_id_fails(
 ) -> None:
     # Even if the key id is rewritten to match, the other customer's key does not open it.
     first, second = two_customers
-    cipher = CustomerCipher(Customer.objects.select_related("data_key").get(pk=first.pk))
+    cipher = CustomerCipher(Customer.objects.get(pk=first.pk))
     forged = cipher.seal(CUSTOMER_TABLE, "name", second.pk, "Mallory")
     forged = f"{FORMAT}.{second.data_key_id}.{forged.split('.', 2)[2]}"
     Customer.objects.filter(pk=second.pk).update(name_enc=forged)
-    target = Customer.objects.select_related("data_key").get(pk=second.pk)
+    target = Customer.objects.get(pk=second.pk)
     with pytest.raises(DecryptionError, match="failed its integrity check"):
         CustomerCipher(target).decrypt("name")

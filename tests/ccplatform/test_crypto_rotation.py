@@ -25,7 +25,6 @@ from ccplatform.crypto.blind_index import LookupKind
 from ccplatform.crypto.keyring import KeyRing
 from ccplatform.crypto.providers import key_provider
 from ccplatform.crypto.rotation import RunResult, rotation_job, rotation_run
-from ccplatform.models import DataKey
 from ccplatform.tasks import rotate_keys
 from customers.crypto import CustomerCipher
 from customers.models import Customer, CustomerLookup
@@ -94,27 +93,27 @@ def events(action: str) -> list[AuditEvent]:
 
 def assert_values_decrypt(customers: list[Customer]) -> None:
     for number, stored in enumerate(customers):
-        customer = Customer.objects.select_related("data_key").get(pk=stored.pk)
+        customer = Customer.objects.get(pk=stored.pk)
         cipher = CustomerCipher(customer)
         assert cipher.decrypt("name") == f"Rotation Person {number}"
         assert cipher.decrypt("phones") == [f"+1555010{1000 + number}"]
 
 
 def test_customers_start_on_the_first_key_version(customers: list[Customer]) -> None:
-    assert set(DataKey.objects.values_list("kek_version", flat=True)) == {"1"}
+    assert set(Customer.objects.values_list("data_key_kek_version", flat=True)) == {"1"}
 
 
 def test_kek_rotation_rewraps_every_data_key_in_audited_batches(
     customers: list[Customer], kek_v2: None
 ) -> None:
-    before = dict(DataKey.objects.values_list("id", "wrapped"))
+    before = dict(Customer.objects.values_list("pk", "data_key_wrapped"))
 
     output = rotate("--kek", "--batch-size", "2")
 
-    keys = list(DataKey.objects.all())
-    assert {key.kek_version for key in keys} == {"2"}
-    assert all(key.rewrapped_at is not None for key in keys)
-    assert all(before[key.pk] != key.wrapped for key in keys)
+    keys = list(Customer.objects.all())
+    assert {key.data_key_kek_version for key in keys} == {"2"}
+    assert all(key.data_key_rewrapped_at is not None for key in keys)
+    assert all(before[key.pk] != key.data_key_wrapped for key in keys)
     assert_values_decrypt(customers)
     assert "data keys: 2/5 re-wrapped" in output
     assert "data keys: 4/5 re-wrapped" in output
@@ -131,9 +130,9 @@ def test_kek_rotation_rewraps_every_data_key_in_audited_batches(
 def test_audit_events_of_a_rotation_hold_no_key_material(
     customers: list[Customer], kek_v2: None
 ) -> None:
-    old = list(DataKey.objects.values_list("wrapped", flat=True))
+    old = list(Customer.objects.values_list("data_key_wrapped", flat=True))
     rotate("--kek")
-    new = list(DataKey.objects.values_list("wrapped", flat=True))
+    new = list(Customer.objects.values_list("data_key_wrapped", flat=True))
     logged = json.dumps([event.details for event in events("keys.rewrapped")])
     assert old
     for blob in old + new:
@@ -159,26 +158,26 @@ def test_report_names_the_data_keys_still_on_a_retired_version(
     assert f"version 1: {CUSTOMERS} data keys (retired)" in report
     assert f"still on retired versions: {CUSTOMERS} data keys: " in report
     for customer in customers:
-        assert str(customer.data_key_id) in report
+        assert str(customer.pk) in report
 
 
 def test_report_flags_rows_under_a_version_missing_from_the_key_ring(
     customers: list[Customer],
 ) -> None:
-    DataKey.objects.filter(pk=customers[0].data_key_id).update(kek_version="9")
+    Customer.objects.filter(pk=customers[0].pk).update(data_key_kek_version="9")
     report = rotate("--report")
     assert "version 9: 1 data keys (NOT IN THE KEY RING: these rows cannot be read)" in report
 
 
 def test_a_second_run_finds_nothing_to_do(customers: list[Customer], kek_v2: None) -> None:
     rotate("--kek")
-    rewrapped_at = dict(DataKey.objects.values_list("id", "rewrapped_at"))
+    rewrapped_at = dict(Customer.objects.values_list("pk", "data_key_rewrapped_at"))
     audited = AuditEvent.objects.count()
 
     output = rotate("--kek")
 
     assert "data keys: nothing to do, all on the active version." in output
-    assert dict(DataKey.objects.values_list("id", "rewrapped_at")) == rewrapped_at
+    assert dict(Customer.objects.values_list("pk", "data_key_rewrapped_at")) == rewrapped_at
     assert AuditEvent.objects.count() == audited
 
 
@@ -189,13 +188,13 @@ def test_a_run_stopped_after_one_batch_resumes_where_it_stopped(
 
     assert "data keys: 1/5 re-wrapped" in output
     assert f"stopped after 1 batch(es) (--max-batches); {CUSTOMERS - 1} still on retired" in output
-    assert DataKey.objects.filter(kek_version="2").count() == 1
+    assert Customer.objects.filter(data_key_kek_version="2").count() == 1
     assert len(events("keys.rewrapped")) == 1
 
     output = rotate("--kek", "--batch-size", "1")
 
     assert f"data keys: {CUSTOMERS - 1}/{CUSTOMERS - 1} re-wrapped" in output
-    assert set(DataKey.objects.values_list("kek_version", flat=True)) == {"2"}
+    assert set(Customer.objects.values_list("data_key_kek_version", flat=True)) == {"2"}
     assert len(events("keys.rewrapped")) == CUSTOMERS
     assert_values_decrypt(customers)
 
@@ -209,26 +208,28 @@ def test_a_run_interrupted_between_batches_keeps_the_committed_batches(
     with pytest.raises(KeyboardInterrupt):
         rotation_run(rotation_job("data_keys"), actor=SETUP, batch_size=2, on_batch=interrupt)
 
-    assert DataKey.objects.filter(kek_version="2").count() == 2
+    assert Customer.objects.filter(data_key_kek_version="2").count() == 2
     assert len(events("keys.rewrapped")) == 1
     rotate("--kek")
-    assert set(DataKey.objects.values_list("kek_version", flat=True)) == {"2"}
+    assert set(Customer.objects.values_list("data_key_kek_version", flat=True)) == {"2"}
     assert_values_decrypt(customers)
 
 
 def test_a_tampered_data_key_is_reported_and_the_others_are_rotated(
     customers: list[Customer], kek_v2: None
 ) -> None:
-    damaged = DataKey.objects.get(pk=customers[2].data_key_id)
-    wrapped = damaged.wrapped
+    damaged = Customer.objects.get(pk=customers[2].pk)
+    wrapped = damaged.data_key_wrapped
     flipped = "A" if wrapped[20] != "A" else "B"
-    DataKey.objects.filter(pk=damaged.pk).update(wrapped=wrapped[:20] + flipped + wrapped[21:])
+    Customer.objects.filter(pk=damaged.pk).update(
+        data_key_wrapped=wrapped[:20] + flipped + wrapped[21:]
+    )
 
     with pytest.raises(CommandError, match=r"1 row\(s\) failed their integrity check"):
         rotate("--kek", "--batch-size", "2")
 
-    assert DataKey.objects.get(pk=damaged.pk).kek_version == "1"
-    assert DataKey.objects.filter(kek_version="2").count() == CUSTOMERS - 1
+    assert Customer.objects.get(pk=damaged.pk).data_key_kek_version == "1"
+    assert Customer.objects.filter(data_key_kek_version="2").count() == CUSTOMERS - 1
     failed = [event for event in events("keys.rewrapped") if event.outcome == "failed"]
     assert len(failed) == 1
     assert failed[0].details["failed_data_keys"] == [str(damaged.pk)]
@@ -244,7 +245,7 @@ def test_the_rotation_task_runs_every_batch_continuing_itself(
 
     assert result["job"] == "data_keys"
     assert result["batches"] == 2
-    assert set(DataKey.objects.values_list("kek_version", flat=True)) == {"2"}
+    assert set(Customer.objects.values_list("data_key_kek_version", flat=True)) == {"2"}
     assert len(events("keys.rewrapped")) == CUSTOMERS
     assert {event.actor_id for event in events("keys.rewrapped")} == {"rotate_keys task"}
     assert_values_decrypt(customers)
@@ -255,7 +256,7 @@ def test_the_command_can_hand_the_rotation_to_a_worker(
 ) -> None:
     output = rotate("--kek", "--in-worker")
     assert "data keys: sent to a worker (task " in output
-    assert set(DataKey.objects.values_list("kek_version", flat=True)) == {"2"}
+    assert set(Customer.objects.values_list("data_key_kek_version", flat=True)) == {"2"}
 
 
 def test_the_rotation_task_refuses_an_unknown_job(db: None) -> None:

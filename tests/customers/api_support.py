@@ -9,7 +9,6 @@ from django.test import Client
 
 from accounts.models import Team, User
 from audit.models import AuditEvent
-from ccplatform.models import DataKey
 from customers.models import Customer, CustomerLookup, Interaction, Note
 from customers.services.records import customer_create
 from tests.personas import SETUP, Integrator, login_verified
@@ -65,7 +64,7 @@ NEEDLES = (
     "Coeliac",
     "adrenaline",
 )
-WRITTEN = (Customer, DataKey, CustomerLookup, Note, Interaction)
+WRITTEN = (Customer, CustomerLookup, Note, Interaction)
 
 
 def make_customer(team: Team, **changes: Any) -> Customer:

@@ -8,7 +8,6 @@ import pytest
 from django.test import Client
 
 from accounts.models import Team, User
-from ccplatform.models import DataKey
 from customers.models import Customer, Note
 from customers.services.notes import customer_note_add
 from tests.customers.api_support import API, error_of, events, make_customer, signed_in
@@ -101,8 +100,7 @@ def test_revealing_a_tampered_field_gives_409_and_reveals_nothing(
 def test_a_swapped_data_key_gives_409_on_update_and_changes_nothing(
     client: Client, agent: User, source: Customer, victim: Customer
 ) -> None:
-    source_key = DataKey.objects.get(pk=source.data_key_id)
-    DataKey.objects.filter(pk=victim.data_key_id).update(wrapped=source_key.wrapped)
+    Customer.objects.filter(pk=victim.pk).update(data_key_wrapped=source.data_key_wrapped)
     stored = Customer.objects.values().get(pk=victim.pk)
 
     response = signed_in(client, agent).patch(

@@ -18,7 +18,6 @@ from accounts.models import Team, User
 from ccplatform.context import Actor
 from ccplatform.crypto.fields import binding, decrypt_value
 from ccplatform.crypto.providers import DecryptionError
-from ccplatform.models import DataKey
 from customers.crypto import CUSTOMER_TABLE, CustomerCipher
 from customers.models import Customer, CustomerLookup, Note
 from customers.selectors import customers_visible_to
@@ -211,7 +210,7 @@ def pair(team_a: Team) -> tuple[Customer, Customer]:
 
 
 def reread(customer: Customer) -> Customer:
-    return Customer.objects.select_related("data_key").get(pk=customer.pk)
+    return Customer.objects.get(pk=customer.pk)
 
 
 def test_a_value_copied_into_another_customer_fails_to_decrypt(
@@ -278,9 +277,8 @@ def test_a_data_key_moved_to_another_customer_does_not_unwrap(
     pair: tuple[Customer, Customer],
 ) -> None:
     first, second = pair
-    moved = DataKey.objects.get(pk=first.data_key_id)
-    DataKey.objects.filter(pk=second.data_key_id).update(
-        wrapped=moved.wrapped, kek_version=moved.kek_version
+    Customer.objects.filter(pk=second.pk).update(
+        data_key_wrapped=first.data_key_wrapped, data_key_kek_version=first.data_key_kek_version
     )
     with pytest.raises(DecryptionError):
         CustomerCipher(reread(second)).decrypt("name")
@@ -293,13 +291,14 @@ def test_a_data_key_moved_to_another_customer_does_not_unwrap(
 def test_without_its_data_key_a_customers_values_cannot_be_read(
     pair: tuple[Customer, Customer],
 ) -> None:
-    first, _ = pair
+    first, second = pair
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM ccplatform_datakey WHERE id = %s", [first.data_key_id.hex])
-    with pytest.raises(DataKey.DoesNotExist):
+        cursor.execute(
+            "UPDATE customers_customer SET data_key_wrapped = '' WHERE id = %s", [first.pk.hex]
+        )
+    with pytest.raises(DecryptionError):
         CustomerCipher(Customer.objects.get(pk=first.pk)).decrypt("name")
-    # Leave no row pointing at the missing key (constraints are checked when the test ends).
-    Customer.objects.filter(pk=first.pk).delete()
+    assert CustomerCipher(reread(second)).decrypt("name") == PEOPLE[1]["name"]
 
 
 def test_shredded_values_do_not_open_with_any_remaining_key(
@@ -307,13 +306,11 @@ def test_shredded_values_do_not_open_with_any_remaining_key(
 ) -> None:
     first, second = pair
     stored = first.name_enc
-    first.delete()  # the customer row first: it protects its data key
-    DataKey.objects.filter(pk=first.data_key_id).delete()
+    first.delete()  # its row held its only data key
     assert not CustomerLookup.objects.filter(customer_id=first.pk).exists()
-    assert not DataKey.objects.filter(subject=f"customers.customer:{first.pk}").exists()
-    survivors = DataKey.objects.all()
-    assert list(survivors) == [DataKey.objects.get(pk=second.data_key_id)]
-    for row in survivors:
-        key = CustomerCipher(Customer.objects.get(data_key=row)).key
+    survivors = list(Customer.objects.all())
+    assert [customer.pk for customer in survivors] == [second.pk]
+    for customer in survivors:
+        key = CustomerCipher(customer).key
         with pytest.raises(DecryptionError):
             decrypt_value(key, stored, aad=binding(CUSTOMER_TABLE, "name", first.pk))

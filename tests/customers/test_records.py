@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,7 +19,6 @@ from ccplatform.crypto.blind_index import LookupKind, blind_index
 from ccplatform.crypto.data_keys import data_key_unwrap
 from ccplatform.crypto.providers import DecryptionError, WrappedKey, key_provider
 from ccplatform.errors import ServiceError
-from ccplatform.models import DataKey
 from customers.crypto import CustomerCipher
 from customers.fields import FIELDS
 from customers.models import Customer, CustomerLookup
@@ -56,7 +56,7 @@ NEEDLES = (
     "penicillamine",
     "nebuliser",
 )
-COUNTED = (Customer, DataKey, CustomerLookup, AuditEvent)
+COUNTED = (Customer, CustomerLookup, AuditEvent)
 
 
 def actor_of(user: User) -> Actor:
@@ -119,7 +119,7 @@ def test_create_stores_every_personal_field_encrypted_under_the_customers_key(te
     }
 
 
-def test_create_leaves_no_plaintext_in_lookups_data_keys_or_audit(
+def test_create_leaves_no_plaintext_in_rows_data_keys_lookups_or_audit(
     team_a: Team, agent: User
 ) -> None:
     customer = create(team_a, actor_of(agent))
@@ -130,25 +130,25 @@ def test_create_leaves_no_plaintext_in_lookups_data_keys_or_audit(
         reason="caller verification",
         medical_allowed=False,
     )
-    for table in ("customers_customerlookup", "ccplatform_datakey", "audit_auditevent"):
+    for table in ("customers_customer", "customers_customerlookup", "audit_auditevent"):
         rows = raw_rows(table)
         assert rows, table
         assert plaintext_in([as_text(value) for row in rows for value in row.values()]) == [], table
 
 
 def test_create_makes_one_wrapped_data_key_bound_to_the_customer(team_a: Team) -> None:
-    before = DataKey.objects.count()
-    customer = create(team_a)
-    assert DataKey.objects.count() == before + 1
-    data_key = DataKey.objects.get(pk=customer.data_key_id)
-    assert data_key.subject == f"customers.customer:{customer.pk}"
-    assert data_key.kek_version == key_provider().active_version
-    plain = data_key_unwrap(data_key)
+    customer = Customer.objects.get(pk=create(team_a).pk)
+    other = Customer.objects.get(pk=create(team_a).pk)
+    assert customer.data_key_id != other.data_key_id
+    assert customer.data_key_subject == f"customers.customer:{customer.pk}"
+    assert customer.data_key_kek_version == key_provider().active_version
+    plain = data_key_unwrap(customer)
     assert len(plain) == 32
-    assert plain.hex() not in data_key.wrapped
+    assert plain != data_key_unwrap(other)
+    assert plain.hex() not in customer.data_key_wrapped
     with pytest.raises(DecryptionError):
         key_provider().unwrap(
-            WrappedKey(kek_version=data_key.kek_version, blob=data_key.wrapped),
+            WrappedKey(kek_version=customer.data_key_kek_version, blob=customer.data_key_wrapped),
             context="customers.customer:someone-else",
         )
 
@@ -412,6 +412,12 @@ def test_search_is_one_indexed_query_and_never_decrypts(
     assert '"digest" IN' in select
     assert '"kind" =' in select
     assert "5551234567" not in select
+    # Each row carries its wrapped data key (needed to show the record, even masked): no
+    # key table joined in, whose planning once cost more than the lookup itself.
+    assert '"customers_customer"."data_key_wrapped"' in select
+    joined = set(re.findall(r'JOIN "(\w+)"', select))
+    scope = {"accounts_user_teams", "customers_customer_assigned_to"}  # the agent's scope
+    assert joined <= {"customers_customerlookup", "accounts_team", *scope}, joined
     assert audit, "the search was not audited"
     assert all("5551234567" not in sql for sql in audit)
     # The lookup table has an index on exactly the columns the search filters on.
