@@ -39,7 +39,7 @@ app.autodiscover_tasks()
 @app.on_after_finalize.connect
 def _define_schedule(sender: Celery, **_: Any) -> None:
     """The beat schedule, in code: what runs when is reviewed like any other change."""
-    sender.conf.beat_schedule = {
+    schedule: dict[str, dict[str, Any]] = {
         "platform-heartbeat": {
             "task": "ccplatform.tasks.heartbeat",
             "schedule": timedelta(seconds=settings.CELERY_HEARTBEAT_SECONDS),
@@ -57,15 +57,17 @@ def _define_schedule(sender: Celery, **_: Any) -> None:
             "task": "audit.tasks.run_monitoring",
             "schedule": timedelta(seconds=settings.AUDIT_MONITOR_SECONDS),
         },
-        "audit-forward": {
-            "task": "audit.tasks.forward_events",
-            "schedule": timedelta(seconds=settings.AUDIT_FORWARD_SECONDS),
-        },
         "audit-verify-all": {
             "task": "audit.tasks.verify_all",
             "schedule": crontab(hour=settings.AUDIT_FULL_VERIFY_HOUR, minute=40),
         },
     }
+    if settings.AUDIT_FORWARD_TARGET:  # the SIEM feed, when one is configured
+        schedule["audit-forward"] = {
+            "task": "audit.tasks.forward_events",
+            "schedule": timedelta(seconds=settings.AUDIT_FORWARD_SECONDS),
+        }
+    sender.conf.beat_schedule = schedule
 
 
 @setup_logging.connect
