@@ -92,14 +92,19 @@ class EventFilter:
         )
 
 
+# Events that name customers in details["customers"] rather than as their target: a masked
+# list page, and a search's results. "Who accessed this customer" includes them.
+NAMING_ACTIONS = ("customer.listed", "customer.searched")
+
+
 def _about_customer(customer_id: str) -> Q:
-    """Events whose target is the customer, and masked list pages that showed them."""
-    listed = Q(action="customer.listed")
+    """Events whose target is the customer, and list pages and searches that showed them."""
+    named = Q(action__in=NAMING_ACTIONS)
     if connection.vendor == "postgresql":
-        listed &= Q(details__contains={"customers": [customer_id]})
+        named &= Q(details__contains={"customers": [customer_id]})
     else:
-        listed &= Q(details__icontains=customer_id)
-    return Q(target_type=CUSTOMER_TYPE, target_id=customer_id) | listed
+        named &= Q(details__icontains=customer_id)
+    return Q(target_type=CUSTOMER_TYPE, target_id=customer_id) | named
 
 
 def filtered_events(event_filter: EventFilter) -> QuerySet[AuditEvent]:

@@ -19,7 +19,13 @@ from django.views.decorators.http import require_GET
 
 from audit.access import compliance_page
 from audit.models import ActorKind, AuditEvent
-from audit.search import CUSTOMER_TYPE, EventFilter, EventFilterForm, filtered_events
+from audit.search import (
+    CUSTOMER_TYPE,
+    NAMING_ACTIONS,
+    EventFilter,
+    EventFilterForm,
+    filtered_events,
+)
 from audit.views.listing import (
     actor_label,
     actor_url,
@@ -107,7 +113,7 @@ def accessors(event_filter: EventFilter) -> dict[str, Any]:
 
 def touched(event_filter: EventFilter) -> dict[str, Any]:
     """Per target: how many events, first and last time, which actions; plus customers shown
-    on list pages (`customer.listed` names them in its details, not as its target)."""
+    only on list pages or in search results (those name them in details, not as target)."""
     window = newest_events(event_filter)
     groups: dict[tuple[str, str], Group] = {}
     for row in _grouped(window.exclude(target_type=""), ("target_type", "target_id")):
@@ -116,7 +122,7 @@ def touched(event_filter: EventFilter) -> dict[str, Any]:
             groups[key] = Group(label=target_label(*key), url=target_url(*key))
         groups[key].add(row["action"], row["count"], row["first"], row["last"])
     listed: set[str] = set()
-    for details in window.filter(action="customer.listed").values_list("details", flat=True):
+    for details in window.filter(action__in=NAMING_ACTIONS).values_list("details", flat=True):
         customers = details.get("customers", []) if isinstance(details, dict) else []
         listed.update(str(customer) for customer in customers)
     opened = {target_id for target_type, target_id in groups if target_type == CUSTOMER_TYPE}

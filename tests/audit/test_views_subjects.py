@@ -155,3 +155,21 @@ def test_summaries_say_when_they_cover_only_the_newest_events(
     html = officer.get(_customer_page(CUSTOMER)).content.decode()
     assert "Summary of the newest 3 matching events" in html
     assert _summary_rows(html)[0][1] == "3"
+
+
+def test_who_accessed_a_customer_includes_searches_that_found_them(officer: Client) -> None:
+    audit_record(
+        actor=Actor.system("search test"),
+        action="customer.searched",
+        details={"kind": "phone", "results": 1, "customers": [str(CUSTOMER)]},
+    )
+    audit_record(
+        actor=Actor.system("search test"),
+        action="customer.searched",
+        details={"kind": "phone", "results": 1, "customers": [str(OTHER_CUSTOMER)]},
+    )
+    response = officer.get(_customer_page(CUSTOMER))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert page.count("customer.searched") >= 1
+    assert "search test" in page
