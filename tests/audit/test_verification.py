@@ -173,3 +173,20 @@ def test_a_break_is_audited_and_raises_one_critical_alert(links: list[AuditEvent
     # A second run over the same break refreshes the alert instead of raising another.
     after_verification(verify_chains(full=True), actor=actor)
     assert Alert.objects.filter(rule=AlertRule.VERIFICATION_FAILED).count() == 1
+
+
+def test_a_canonical_text_that_is_not_json_is_reported_not_a_crash(
+    links: list[AuditEvent],
+) -> None:
+    """Rewritten by hand with its hash recomputed: the database cannot even parse it."""
+    from audit.chaining import link_hash
+
+    target = links[1]
+    garbage = "this is not the JSON that was hashed"
+    raw(
+        "UPDATE audit_auditevent SET canonical = %s, hash = %s WHERE id = %s",
+        [garbage, link_hash(target.prev_hash, target.chain, target.seq, garbage), target.pk],
+    )
+    found = _only_break()
+    assert (found["seq"], found["event_id"]) == (2, target.pk)
+    assert "columns differ" in str(found["problem"])
