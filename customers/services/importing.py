@@ -1,10 +1,10 @@
 """Bulk import of customers from CSV or JSON Lines: streamed, checked row by row, saved in batches.
 
 The file is read one row at a time and saved `batch_size` rows at a time (customers, whose
-rows carry their wrapped data keys, and lookups, each with one bulk_create), so memory stays
-flat whatever the file size. Every
-row goes through `customer_build`, the same checks and encryption as a customer created by
-hand. A bad row is reported with its line number and field messages, never its values.
+rows carry their wrapped data keys, and lookups: each with one COPY on PostgreSQL, one
+bulk_create elsewhere), so memory stays flat whatever the file size. Every row goes through
+`customer_build`, the same checks and encryption as a customer created by hand. A bad row
+is reported with its line number and field messages, never its values.
 
 Two modes: by default the good rows are loaded and the bad ones reported; `all_or_nothing`
 loads nothing if any row is bad (one transaction, rolled back).
@@ -31,6 +31,7 @@ from ccplatform.context import Actor
 from ccplatform.errors import ServiceError
 from customers.fields import FIELDS, Kind
 from customers.models import Customer, CustomerLookup
+from customers.services.copying import insert_many
 from customers.services.records import customer_build
 
 FORMATS = ("csv", "jsonl")
@@ -281,8 +282,8 @@ def customers_import_batch(
 ) -> None:
     """Save one batch (customers with their data keys, lookups) and record it: ids and
     counts only."""
-    Customer.objects.bulk_create([customer for customer, _ in built])
-    CustomerLookup.objects.bulk_create([lookup for _, lookups in built for lookup in lookups])
+    insert_many(Customer, [customer for customer, _ in built])
+    insert_many(CustomerLookup, [lookup for _, lookups in built for lookup in lookups])
     audit_record(
         actor=actor,
         action="customers.imported",
