@@ -28,7 +28,6 @@ from bench.harness import throwaway_database
 # Where a full walk's time goes, and what PostgreSQL alone takes for the link checks.
 
 
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
