@@ -15,7 +15,7 @@ with W concurrent writers: separate processes, each with its own connection, eac
 from one of ~2,000 actors picked at random so that the chains spread as in a contact
 center; each phase runs for a fixed time, plain and chained phases interleaved, repeated for
 every AUDIT_CHAINS value given. Ratios are chained ÷ plain rows/s of the same run.
-Goals (issue 6): 1 writer, chained time per event <= 1.2x plain (rows/s ratio >= 0.83);
+Goals: 1 writer, chained time per event <= 1.2x plain (rows/s ratio >= 0.83);
 8 writers, chained >= 0.6x plain rows/s.
 Run on PostgreSQL:
   DATABASE_URL=postgres://postgres@127.0.0.1:5432/NAME .venv/bin/python -m bench.audit_append

@@ -10,7 +10,7 @@ then times the search as the compliance pages and the API run it:
 for a sample of hot subjects (the busiest) and cold ones (from the quiet tail), and a deep
 page (page P, reached through the cursors) for the busiest ones. Reports p50/p95 ms, and
 the EXPLAIN ANALYZE of the slowest first-page query of each kind when it misses the goal.
-Goal (issue 6): search by customer or actor over 5 million events answers in under 100 ms.
+Goal: search by customer or actor over 5 million events answers in under 100 ms.
 Run on PostgreSQL:
   DATABASE_URL=postgres://postgres@127.0.0.1:5432/NAME .venv/bin/python -m bench.audit_search
 Options: --events N, --actors N, --customers N, --days N, --samples N (hot and cold subjects

@@ -10,7 +10,7 @@ monitor run:
   checkpoint re-check).
 
 Every run must find the chains intact (a benchmark of a broken walk would measure nothing).
-Goal (issue 6): verification >= 100,000 events/s.
+Goal: verification >= 100,000 events/s.
 Run on PostgreSQL:
   DATABASE_URL=postgres://postgres@127.0.0.1:5432/NAME .venv/bin/python -m bench.audit_verify
 Options: --events N (default 1000000), --after N (events after the checkpoints, default
