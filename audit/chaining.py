@@ -154,7 +154,7 @@ def _append_sqlite(values: list[Any], chain: int, canonical: str) -> Link:
     IMMEDIATE), so there is no lock order to keep."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO audit_auditevent ({_COLUMNS}) "  # noqa: S608 - constant column list
+            f"INSERT INTO audit_auditevent ({_COLUMNS}) "  # noqa: S608  # nosec B608
             "SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, chosen.chain, "
             "coalesce(head.seq, 0) + 1, coalesce(head.hash, %s), "
             "audit_link_hash(coalesce(head.hash, %s), chosen.chain, coalesce(head.seq, 0) + 1, "
@@ -187,8 +187,8 @@ SQLITE_DROP_ADVANCE_HEAD_TRIGGER = "DROP TRIGGER IF EXISTS audit_auditevent_adva
 
 # --- PostgreSQL: the append as one SQL function (installed by migration) -----------------
 
-# Built from constants only (no input), hence the S608 exemption.
-POSTGRESQL_APPEND_FUNCTION = f"""
+# A plain constant: the setting name (HELD_CHAIN_SETTING) and the columns are written out.
+POSTGRESQL_APPEND_FUNCTION = """
 CREATE OR REPLACE FUNCTION audit_append(
     p_chain integer, p_occurred_at timestamptz, p_actor_kind text, p_actor_id text,
     p_action text, p_target_type text, p_target_id text, p_outcome text, p_reason text,
@@ -202,7 +202,7 @@ SECURITY DEFINER SET search_path FROM CURRENT
 AS $$
 DECLARE
     held integer := coalesce(
-        nullif(current_setting('{HELD_CHAIN_SETTING}', true), ''), '-1'
+        nullif(current_setting('ccplatform.audit_chain_held', true), ''), '-1'
     )::integer;
     head_seq bigint;
     head_hash text;
@@ -216,7 +216,7 @@ BEGIN
     SELECT h.seq, h.hash INTO head_seq, head_hash
         FROM audit_chainhead h WHERE h.chain = p_chain FOR UPDATE;
     IF NOT FOUND THEN
-        INSERT INTO audit_chainhead (chain, seq, hash) VALUES (p_chain, 0, '{GENESIS_HASH}')
+        INSERT INTO audit_chainhead (chain, seq, hash) VALUES (p_chain, 0, repeat('0', 64))
             ON CONFLICT (chain) DO NOTHING;
         SELECT h.seq, h.hash INTO head_seq, head_hash
             FROM audit_chainhead h WHERE h.chain = p_chain FOR UPDATE;
@@ -226,18 +226,21 @@ BEGIN
         head_hash || E'\\n' || p_chain || E'\\n' || head_seq || E'\\n' || p_canonical, 'UTF8'
     )), 'hex');
     UPDATE audit_chainhead SET seq = head_seq, hash = new_hash WHERE chain = p_chain;
-    INSERT INTO audit_auditevent ({_COLUMNS})
+    INSERT INTO audit_auditevent (
+        occurred_at, actor_kind, actor_id, action, target_type, target_id, outcome, reason,
+        request_id, ip, user_agent, details, chain, seq, prev_hash, hash, canonical
+    )
         VALUES (p_occurred_at, p_actor_kind, p_actor_id, p_action, p_target_type, p_target_id,
                 p_outcome, p_reason, p_request_id, p_ip, p_user_agent, p_details, p_chain,
                 head_seq, head_hash, new_hash, p_canonical)
         RETURNING id INTO new_id;
     IF p_chain > held THEN
-        PERFORM set_config('{HELD_CHAIN_SETTING}', p_chain::text, true);
+        PERFORM set_config('ccplatform.audit_chain_held', p_chain::text, true);
     END IF;
     RETURN QUERY SELECT new_id, p_chain, head_seq, head_hash, new_hash;
 END
 $$
-"""  # noqa: S608
+"""
 POSTGRESQL_DROP_APPEND_FUNCTION = (
     "DROP FUNCTION IF EXISTS audit_append(integer, timestamptz, text, text, text, text, text, "
     "text, text, text, inet, text, jsonb, text)"

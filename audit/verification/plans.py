@@ -26,7 +26,7 @@ def _check_checkpoints(report: Report, checkpoints: Iterable[Checkpoint]) -> Non
             part = wanted[start : start + 500]
             condition = " OR ".join("(chain = %s AND seq = %s)" for _ in part)
             cursor.execute(
-                f"SELECT chain, seq, hash FROM audit_auditevent WHERE {condition}",  # noqa: S608
+                f"SELECT chain, seq, hash FROM audit_auditevent WHERE {condition}",  # noqa: S608  # nosec B608
                 [value for checkpoint in part for value in (checkpoint.chain, checkpoint.seq)],
             )
             found.update({(chain, seq): hash_ for chain, seq, hash_ in cursor.fetchall()})

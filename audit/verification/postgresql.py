@@ -30,37 +30,36 @@ from audit.verification.walk import (
 
 MAX_WORKERS = 4
 
-_LINKS = """
-SELECT id, seq,
-    lag(seq) OVER links AS previous_seq,
-    CASE
-        WHEN seq <> coalesce(lag(seq) OVER links, %(start_seq)s) + 1 THEN 'gap'
-        WHEN prev_hash <> coalesce(lag(hash) OVER links, %(start_hash)s) THEN 'order'
-        WHEN hash <> encode(sha256(convert_to(
-            prev_hash || E'\\n' || chain || E'\\n' || seq || E'\\n' || canonical, 'UTF8'
-        )), 'hex') THEN 'hash'
-        WHEN canonical::jsonb <> jsonb_build_object(
-            'action', action, 'actor_id', actor_id, 'actor_kind', actor_kind,
-            'details', details, 'ip', host(ip),
-            'occurred_at', to_char(
-                occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'
-            ),
-            'outcome', outcome, 'reason', reason, 'request_id', request_id,
-            'target_id', target_id, 'target_type', target_type, 'user_agent', user_agent
-        ) THEN 'columns'
-    END AS problem
-FROM audit_auditevent
-WHERE chain = %(chain)s AND seq > %(start_seq)s
-WINDOW links AS (ORDER BY seq)
-"""
-CHECK_CHAIN = f"""
+CHECK_CHAIN = """
 SELECT count(*), max(seq),
     (array_agg(seq ORDER BY seq) FILTER (WHERE problem IS NOT NULL))[1],
     (array_agg(id ORDER BY seq) FILTER (WHERE problem IS NOT NULL))[1],
     (array_agg(previous_seq ORDER BY seq) FILTER (WHERE problem IS NOT NULL))[1],
     (array_agg(problem ORDER BY seq) FILTER (WHERE problem IS NOT NULL))[1]
-FROM ({_LINKS}) AS checked
-"""  # noqa: S608 - constants only
+FROM (
+    SELECT id, seq,
+        lag(seq) OVER links AS previous_seq,
+        CASE
+            WHEN seq <> coalesce(lag(seq) OVER links, %(start_seq)s) + 1 THEN 'gap'
+            WHEN prev_hash <> coalesce(lag(hash) OVER links, %(start_hash)s) THEN 'order'
+            WHEN hash <> encode(sha256(convert_to(
+                prev_hash || E'\\n' || chain || E'\\n' || seq || E'\\n' || canonical, 'UTF8'
+            )), 'hex') THEN 'hash'
+            WHEN canonical::jsonb <> jsonb_build_object(
+                'action', action, 'actor_id', actor_id, 'actor_kind', actor_kind,
+                'details', details, 'ip', host(ip),
+                'occurred_at', to_char(
+                    occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'
+                ),
+                'outcome', outcome, 'reason', reason, 'request_id', request_id,
+                'target_id', target_id, 'target_type', target_type, 'user_agent', user_agent
+            ) THEN 'columns'
+        END AS problem
+    FROM audit_auditevent
+    WHERE chain = %(chain)s AND seq > %(start_seq)s
+    WINDOW links AS (ORDER BY seq)
+) AS checked
+"""
 
 
 def walk_chain_in_sql(report: Report, chain: int, start: Start) -> Walk:

@@ -162,7 +162,7 @@ Start = tuple[int, str]  # (seq, hash) of the trusted link a chain's walk begins
 def walk_chain_in_python(report: Report, chain: int, start: Start) -> Walk:
     walk = Walk(report, chain, *start)
     for row in rows(
-        f"SELECT {_COLUMNS} FROM audit_auditevent WHERE chain = %s AND seq > %s "  # noqa: S608
+        f"SELECT {_COLUMNS} FROM audit_auditevent WHERE chain = %s AND seq > %s "  # noqa: S608  # nosec B608
         "ORDER BY seq",
         [chain, start[0]],
     ):

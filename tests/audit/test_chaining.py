@@ -154,3 +154,13 @@ def test_transactions_appending_to_two_chains_in_opposite_orders_do_not_deadlock
     # The transaction that began on the higher chain kept its later event on that chain.
     high_chain = chain_for("system", high.id)
     assert AuditEvent.objects.filter(actor_id=low.id, chain=high_chain).count() == 1
+
+
+def test_the_sql_function_names_the_setting_and_the_columns_the_python_side_uses() -> None:
+    from audit.chaining import _COLUMNS, HELD_CHAIN_SETTING, POSTGRESQL_APPEND_FUNCTION
+
+    assert POSTGRESQL_APPEND_FUNCTION.count(HELD_CHAIN_SETTING) == 2
+    written = " ".join(
+        POSTGRESQL_APPEND_FUNCTION.split("INSERT INTO audit_auditevent (")[1].split(")")[0].split()
+    )
+    assert written == " ".join(_COLUMNS.split())

@@ -305,6 +305,10 @@ ALLOW_LIST = {
     "customers.services.importing.format_for": "the format from a file name",
     "customers.services.importing.rows_from_csv": "parses rows in memory",
     "customers.services.importing.rows_from_jsonl": "parses rows in memory",
+    # Writing a batch's rows (COPY or bulk_create) inside customers_import_batch, which audits.
+    "customers.services.copying.copy_supported": "whether COPY is available",
+    "customers.services.copying.copy_rows": "writes rows for customers_import_batch",
+    "customers.services.copying.insert_many": "writes rows for customers_import_batch",
     "customers.services.importing.text_lines": "decodes lines in memory",
     "customers.services.importing.read_rows": "parses rows in memory",
     "customers.services.importing.RowError.describe": "line number and field messages only",
