@@ -1,8 +1,9 @@
 """Walk the hash chains and report the first broken link of each; sign the intact heads.
 
-A full run walks every chain from its first link in one pass over the (chain, seq) index and
-also re-checks every stored checkpoint. An incremental run starts each chain at its newest
-checkpoint (whose signature and event it re-checks) and walks only what came after. Both run
+A full run walks every chain from its first link (on PostgreSQL: one pass over the table and
+one over the (chain, seq) index) and also re-checks every stored checkpoint. An incremental
+run starts each chain at its newest checkpoint (whose signature and event it re-checks) and
+walks only what came after. Both run
 in one REPEATABLE READ snapshot on PostgreSQL, so events appended meanwhile neither confuse
 the walk nor the comparison with the chain heads.
 
@@ -27,7 +28,7 @@ from audit.checkpoints import latest_checkpoints, make_checkpoint
 from audit.models import ChainHead, VerificationRun
 from audit.models.chains import VerificationKind
 from audit.verification.plans import full_plan, incremental_plan, walk_chains
-from audit.verification.postgresql import walk_in_parallel
+from audit.verification.postgresql import verify_in_postgresql
 from audit.verification.walk import ChainBreak, Report
 
 __all__ = ["ChainBreak", "Report", "verify_chains"]
@@ -58,15 +59,16 @@ def verify_chains(
     report = Report()
     started_at = timezone.now()
     tick = progress or (lambda _count: None)
-    snapshot = connection.vendor == "postgresql" and not connection.in_atomic_block
+    postgresql = connection.vendor == "postgresql"
+    snapshot = postgresql and not connection.in_atomic_block
     with transaction.atomic():
         if snapshot:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         heads = {head.chain: head for head in ChainHead.objects.all()}
         plan = (full_plan if full else incremental_plan)(report, heads)
-        if snapshot:
-            walk_in_parallel(report, plan, heads, tick, walk=walk_chains)
+        if postgresql:
+            verify_in_postgresql(report, plan, heads, tick, full=full, parallel=snapshot)
         else:
             walk_chains(report, plan, heads, tick)
     with transaction.atomic():

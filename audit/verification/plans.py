@@ -11,7 +11,6 @@ from audit.archive_seals import archived_starts
 from audit.checkpoints import latest_checkpoints, signature_valid
 from audit.models import ChainHead, Checkpoint
 from audit.models.chains import GENESIS_HASH
-from audit.verification.postgresql import walk_chain_in_sql
 from audit.verification.walk import Report, Start, walk_chain_in_python
 
 
@@ -68,13 +67,13 @@ def walk_chains(
     heads: dict[int, ChainHead],
     progress: Callable[[int], None],
 ) -> None:
-    """Walk each (chain, start) and compare its end with the chain's head."""
-    walk_chain = walk_chain_in_sql if connection.vendor == "postgresql" else walk_chain_in_python
+    """Walk each (chain, start) in Python and compare its end with the chain's head (SQLite;
+    PostgreSQL checks in SQL: audit.verification.postgresql)."""
     for chain, start in chains:
         report.chains.add(chain)
         if chain in report.breaks:  # already broken (a checkpoint or a seal)
             continue
-        walk = walk_chain(report, chain, start)
+        walk = walk_chain_in_python(report, chain, start)
         walk.finish(heads.get(chain))
         progress(report.events_checked)
 

@@ -19,7 +19,7 @@ from audit.models import ChainHead
 
 FETCH_SIZE = 5000
 
-_COLUMNS = (
+EVENT_COLUMNS = (
     "id, chain, seq, prev_hash, hash, canonical, occurred_at, actor_kind, actor_id, action, "
     "target_type, target_id, outcome, reason, request_id, ip, user_agent, details"
 )
@@ -76,6 +76,18 @@ def _canonical_of(row: Sequence[Any]) -> str:
     )
 
 
+def content_problem(row: Sequence[Any]) -> str | None:
+    """What is wrong with one row (in `EVENT_COLUMNS` order) on its own, whatever its neighbours:
+    "hash" if its hash is not sha256 of its content, "columns" if its columns differ from its
+    canonical text; None when it is sound."""
+    _event_id, chain, seq, prev_hash, hash_, canonical = row[:6]
+    if link_hash(prev_hash, chain, seq, canonical) != hash_:
+        return "hash"
+    if _canonical_of(row) != canonical:
+        return "columns"
+    return None
+
+
 MISSING = "link {expected} is missing: the next link is {found} (deleted rows)"
 PROBLEMS = {
     "order": "does not follow the link before it (reordered or replaced)",
@@ -101,17 +113,15 @@ class Walk:
     def check(self, row: Sequence[Any]) -> None:
         if self.broken:
             return
-        event_id, chain, seq, prev_hash, hash_, canonical = row[:6]
+        event_id, chain, seq, prev_hash, hash_ = row[:5]
         report = self.report
         if seq != self.expected_seq:
             missing = MISSING.format(expected=self.expected_seq, found=seq)
             report.broken(chain, self.expected_seq, None, missing)
         elif prev_hash != self.prev_hash:
             report.broken(chain, seq, event_id, PROBLEMS["order"])
-        elif link_hash(prev_hash, chain, seq, canonical) != hash_:
-            report.broken(chain, seq, event_id, PROBLEMS["hash"])
-        elif _canonical_of(row) != canonical:
-            report.broken(chain, seq, event_id, PROBLEMS["columns"])
+        elif problem := content_problem(row):
+            report.broken(chain, seq, event_id, PROBLEMS[problem])
         else:
             self.advance(seq, hash_, event_id, checked=1)
 
@@ -162,7 +172,7 @@ Start = tuple[int, str]  # (seq, hash) of the trusted link a chain's walk begins
 def walk_chain_in_python(report: Report, chain: int, start: Start) -> Walk:
     walk = Walk(report, chain, *start)
     for row in rows(
-        f"SELECT {_COLUMNS} FROM audit_auditevent WHERE chain = %s AND seq > %s "  # noqa: S608  # nosec B608
+        f"SELECT {EVENT_COLUMNS} FROM audit_auditevent WHERE chain = %s AND seq > %s "  # noqa: S608  # nosec B608
         "ORDER BY seq",
         [chain, start[0]],
     ):
