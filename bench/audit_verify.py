@@ -25,8 +25,6 @@ import time
 
 from bench.harness import throwaway_database
 
-# Where a full walk's time goes, and what PostgreSQL alone takes for the link checks.
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(
