@@ -1,5 +1,6 @@
-"""Key rotation: re-wrap data keys under the active KEK and recompute blind indexes, in
-resumable batches, with progress and a report of what still uses retired key versions.
+"""Key rotation's runner: jobs that re-wrap data keys under the active KEK or recompute blind
+indexes, in resumable batches, with progress and a report of what still uses retired key
+versions.
 
 A job works through the rows that are not on the active key version, ordered by id: each
 batch starts after the last id of the previous one (keyset pagination), so a row that fails
@@ -10,13 +11,14 @@ and running again picks up exactly the rows still on a retired version.
 Field values need no re-encryption for a KEK rotation: they are sealed with the subject's
 data key, which stays the same; only its wrapping changes.
 
-Jobs over data that other apps own (customers' data keys and lookups) are registered from
-those apps' AppConfig.ready (`register`), so this base package never imports them.
+The jobs belong to the apps that own the data (customers' data keys and lookups:
+customers.services.rotation, with `manage.py rotate_keys`) and are registered from their
+AppConfig.ready (`register`); each job records its own audit events. So this base package
+imports neither those apps nor the audit log.
 """
 
 from __future__ import annotations
 
-import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -24,16 +26,9 @@ from enum import StrEnum
 from typing import ClassVar
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Count, QuerySet
 
-from audit.models import Outcome
-from audit.services import audit_record
 from ccplatform.context import Actor
-from ccplatform.crypto.data_keys import data_key_rewrap
-from ccplatform.crypto.keyring import KEY_BYTES, KeyRing, KeyRingError, LocalKeyFile
-from ccplatform.crypto.providers import DecryptionError, key_provider
-from ccplatform.models import DataKeyFields
+from ccplatform.crypto.keyring import KeyRing
 
 DEFAULT_BATCH_SIZE = 500
 REPORT_ID_LIMIT = 20
@@ -171,119 +166,6 @@ def rotation_run(
             break
     result.remaining = job.pending()
     return result
-
-
-class DataKeyRewrap(RotationJob):
-    """Data keys wrapped under a retired KEK version, re-wrapped under the active one.
-
-    Data keys live on their subjects' rows (DataKeyFields), so the app that owns a subject
-    model registers a subclass naming it; the ids reported are those rows' ids.
-    """
-
-    kind = Kind.KEK
-    label = "data keys"
-    verb = "re-wrapped"
-    model: ClassVar[type[DataKeyFields]]
-
-    def _retired(self) -> QuerySet[DataKeyFields]:
-        return self.model._default_manager.exclude(
-            data_key_kek_version=key_provider().active_version
-        )
-
-    def pending(self) -> int:
-        return self._retired().count()
-
-    @transaction.atomic
-    def batch(self, *, actor: Actor, after: str | None, size: int) -> BatchOutcome:
-        active = key_provider().active_version
-        # Locked, so two runs (a command and a task) never re-wrap the same key at once;
-        # only the key columns are read, however wide the subject's row.
-        rows = (
-            self._retired()
-            .order_by("pk")
-            .only("pk", "data_key_kek_version", "data_key_wrapped")
-            .select_for_update(of=("self",))
-        )
-        if after is not None:
-            rows = rows.filter(pk__gt=after)
-        batch = list(rows[:size])
-        if not batch:
-            return BatchOutcome(seen=0, rotated=0, failed=[], last=after)
-        rotated, failed, previous = 0, [], set()
-        for row in batch:
-            previous.add(row.data_key_kek_version)
-            try:
-                if data_key_rewrap(row):
-                    rotated += 1
-            except DecryptionError:
-                # Tampered, or wrapped under a version no longer in the key ring: left as
-                # it is, named in the audit event and in the report.
-                failed.append(str(row.pk))
-        audit_record(
-            actor=actor,
-            action="keys.rewrapped",
-            outcome=Outcome.FAILED if failed else Outcome.ALLOWED,
-            details={
-                "kek_version": active,
-                "from_versions": by_version(previous),
-                "holder": self.model._meta.label_lower,
-                "rewrapped": rotated,
-                "failed": len(failed),
-                "failed_data_keys": failed,
-                "first_id": str(batch[0].pk),
-                "last_id": str(batch[-1].pk),
-            },
-        )
-        return BatchOutcome(seen=len(batch), rotated=rotated, failed=failed, last=str(batch[-1].pk))
-
-    def report(self, *, limit: int = REPORT_ID_LIMIT) -> VersionReport:
-        counts = {
-            row["data_key_kek_version"]: row["rows"]
-            for row in self.model._default_manager.values("data_key_kek_version")
-            .order_by()
-            .annotate(rows=Count("pk"))
-        }
-        retired = self._retired()
-        return VersionReport(
-            label="data keys (field-encryption KEK)",
-            unit="data keys",
-            active=key_provider().active_version,
-            ring=by_version(keyring(Kind.KEK).keys),
-            counts=counts,
-            retired_total=retired.count(),
-            retired_unit="data keys",
-            retired_ids=[
-                str(pk) for pk in retired.order_by("pk").values_list("pk", flat=True)[:limit]
-            ],
-        )
-
-
-@transaction.atomic
-def local_key_version_add(*, actor: Actor, kind: Kind) -> str:
-    """Add a new key version, made active, to the embedded default's key file.
-
-    Running processes keep the key ring they loaded: restart them all before rotating.
-    """
-    if not settings.KEY_FILE.exists():
-        # A new file would hold new keys only: everything written so far would be lost.
-        raise KeyRingError(f"{settings.KEY_FILE} is missing; restore it from your backup")
-    key_file = LocalKeyFile(settings.KEY_FILE)
-    field_ring, blind_ring, _ = key_file.load_or_create()
-    ring = field_ring if kind == Kind.KEK else blind_ring
-    version = str(max(int(existing) for existing in ring.keys) + 1)
-    grown = KeyRing(keys={**ring.keys, version: secrets.token_bytes(KEY_BYTES)}, active=version)
-    # Audit row and file change stand or fall together: the row is written first (nothing
-    # changes if it fails), and a failed file write rolls the row back.
-    audit_record(
-        actor=actor,
-        action="keys.version_added",
-        details={"ring": kind.value, "version": version, "where": "local key file"},
-    )
-    if kind == Kind.KEK:
-        key_file.save(grown, blind_ring)
-    else:
-        key_file.save(field_ring, grown)
-    return version
 
 
 def environment_instructions(kind: Kind) -> str:

@@ -1,12 +1,16 @@
-"""Key rotation for customers: re-wrap their data keys under the active KEK, and recompute
-their lookups under the active blind-index key.
+"""Key rotation of the customers' data: re-wrap their data keys under the active KEK,
+recompute their lookups under the active blind-index key, and add a key version to the
+embedded default's key file. Each of these is audited.
 
-Registered with ccplatform.crypto.rotation (CustomersConfig.ready), so `manage.py rotate_keys`
-and its Celery task run them without the platform package importing customers. Search keeps
-working throughout: it looks digests up under every key version in the ring.
+The jobs are registered with ccplatform.crypto.rotation (CustomersConfig.ready), whose
+runner and Celery task drive them without the platform package importing customers or the
+audit log; `manage.py rotate_keys` lives here for the same reason. Search keeps working
+throughout: it looks digests up under every key version in the ring.
 """
 
 from __future__ import annotations
+
+import secrets
 
 from django.conf import settings
 from django.db import transaction
@@ -16,16 +20,17 @@ from audit.models import Outcome
 from audit.services import audit_record
 from ccplatform.context import Actor
 from ccplatform.crypto.blind_index import NormalisationError, blind_index
-from ccplatform.crypto.keyring import KeyRing
-from ccplatform.crypto.providers import DecryptionError
+from ccplatform.crypto.data_keys import data_key_rewrap
+from ccplatform.crypto.keyring import KEY_BYTES, KeyRing, KeyRingError, LocalKeyFile
+from ccplatform.crypto.providers import DecryptionError, key_provider
 from ccplatform.crypto.rotation import (
     REPORT_ID_LIMIT,
     BatchOutcome,
-    DataKeyRewrap,
     Kind,
     RotationJob,
     VersionReport,
     by_version,
+    keyring,
 )
 from customers.crypto import CustomerCipher
 from customers.models import Customer, CustomerLookup
@@ -37,11 +42,84 @@ def _ring() -> KeyRing:
     return ring
 
 
-class CustomerDataKeyRewrap(DataKeyRewrap):
-    """Customers' data keys (kept on their rows) wrapped under a retired KEK version."""
+class CustomerDataKeyRewrap(RotationJob):
+    """Customers' data keys (kept on their rows) wrapped under a retired KEK version,
+    re-wrapped under the active one; the ids reported are customer ids."""
 
     name = "data_keys"
-    model = Customer
+    kind = Kind.KEK
+    label = "data keys"
+    verb = "re-wrapped"
+
+    def _retired(self) -> QuerySet[Customer]:
+        return Customer.objects.exclude(data_key_kek_version=key_provider().active_version)
+
+    def pending(self) -> int:
+        return self._retired().count()
+
+    @transaction.atomic
+    def batch(self, *, actor: Actor, after: str | None, size: int) -> BatchOutcome:
+        active = key_provider().active_version
+        # Locked, so two runs (a command and a task) never re-wrap the same key at once;
+        # only the key columns are read, however wide the subject's row.
+        rows = (
+            self._retired()
+            .order_by("pk")
+            .only("pk", "data_key_kek_version", "data_key_wrapped")
+            .select_for_update(of=("self",))
+        )
+        if after is not None:
+            rows = rows.filter(pk__gt=after)
+        batch = list(rows[:size])
+        if not batch:
+            return BatchOutcome(seen=0, rotated=0, failed=[], last=after)
+        rotated, failed, previous = 0, [], set()
+        for row in batch:
+            previous.add(row.data_key_kek_version)
+            try:
+                if data_key_rewrap(row):
+                    rotated += 1
+            except DecryptionError:
+                # Tampered, or wrapped under a version no longer in the key ring: left as
+                # it is, named in the audit event and in the report.
+                failed.append(str(row.pk))
+        audit_record(
+            actor=actor,
+            action="keys.rewrapped",
+            outcome=Outcome.FAILED if failed else Outcome.ALLOWED,
+            details={
+                "kek_version": active,
+                "from_versions": by_version(previous),
+                "holder": Customer._meta.label_lower,
+                "rewrapped": rotated,
+                "failed": len(failed),
+                "failed_data_keys": failed,
+                "first_id": str(batch[0].pk),
+                "last_id": str(batch[-1].pk),
+            },
+        )
+        return BatchOutcome(seen=len(batch), rotated=rotated, failed=failed, last=str(batch[-1].pk))
+
+    def report(self, *, limit: int = REPORT_ID_LIMIT) -> VersionReport:
+        counts = {
+            row["data_key_kek_version"]: row["rows"]
+            for row in Customer.objects.values("data_key_kek_version")
+            .order_by()
+            .annotate(rows=Count("pk"))
+        }
+        retired = self._retired()
+        return VersionReport(
+            label="data keys (field-encryption KEK)",
+            unit="data keys",
+            active=key_provider().active_version,
+            ring=by_version(keyring(Kind.KEK).keys),
+            counts=counts,
+            retired_total=retired.count(),
+            retired_unit="data keys",
+            retired_ids=[
+                str(pk) for pk in retired.order_by("pk").values_list("pk", flat=True)[:limit]
+            ],
+        )
 
 
 def _lookups_now(customer: Customer) -> list[CustomerLookup]:
@@ -134,3 +212,31 @@ class CustomerLookupRecompute(RotationJob):
             retired_unit="customers",
             retired_ids=[str(pk) for pk in customers.values_list("pk", flat=True)[:limit]],
         )
+
+
+@transaction.atomic
+def local_key_version_add(*, actor: Actor, kind: Kind) -> str:
+    """Add a new key version, made active, to the embedded default's key file.
+
+    Running processes keep the key ring they loaded: restart them all before rotating.
+    """
+    if not settings.KEY_FILE.exists():
+        # A new file would hold new keys only: everything written so far would be lost.
+        raise KeyRingError(f"{settings.KEY_FILE} is missing; restore it from your backup")
+    key_file = LocalKeyFile(settings.KEY_FILE)
+    field_ring, blind_ring, _ = key_file.load_or_create()
+    ring = field_ring if kind == Kind.KEK else blind_ring
+    version = str(max(int(existing) for existing in ring.keys) + 1)
+    grown = KeyRing(keys={**ring.keys, version: secrets.token_bytes(KEY_BYTES)}, active=version)
+    # Audit row and file change stand or fall together: the row is written first (nothing
+    # changes if it fails), and a failed file write rolls the row back.
+    audit_record(
+        actor=actor,
+        action="keys.version_added",
+        details={"ring": kind.value, "version": version, "where": "local key file"},
+    )
+    if kind == Kind.KEK:
+        key_file.save(grown, blind_ring)
+    else:
+        key_file.save(field_ring, grown)
+    return version

@@ -38,7 +38,7 @@ from ccplatform.crypto import rotation
 from ccplatform.crypto.keyring import KeyRing, LocalKeyFile
 from ccplatform.crypto.providers import key_provider
 from customers.selectors import customer_get_for
-from customers.services import rotation as lookup_rotation
+from customers.services import rotation as customer_rotation
 from customers.services.records import customer_create
 from tests.audit.service_catalogue import (
     CATALOGUE,
@@ -53,7 +53,7 @@ from tests.audit.service_catalogue import (
     raises,
     then,
 )
-from tests.ccplatform.test_crypto_rotation import blind_ring
+from tests.customers.test_key_rotation import blind_ring
 from tests.personas import (
     PASSWORD,
     SETUP,
@@ -176,20 +176,21 @@ def _local_key_file(w: World) -> None:
 
 
 # fmt: off
-entry("rotation_run_data_keys", (rotation.rotation_run, rotation.DataKeyRewrap.batch),
+entry("rotation_run_data_keys",
+      (rotation.rotation_run, customer_rotation.CustomerDataKeyRewrap.batch),
       "keys.rewrapped",
       lambda w: after(lambda: _new_key_versions(w), lambda: then(lambda: rotation.rotation_run(
           rotation.rotation_job("data_keys"), actor=SYSTEM), Expect(SYSTEM, None))),
       why="One event per batch; one batch here (one data key).")
 entry("rotation_run_lookups",
-      (rotation.rotation_run, lookup_rotation.CustomerLookupRecompute.batch),
+      (rotation.rotation_run, customer_rotation.CustomerLookupRecompute.batch),
       "keys.blind_index_recomputed",
       lambda w: after(lambda: _new_key_versions(w), lambda: then(lambda:
           rotation.rotation_run(rotation.rotation_job("customer_lookups"), actor=SYSTEM),
           Expect(SYSTEM, None))), why="One event per batch; one batch here (one customer).")
-entry("local_key_version_add", rotation.local_key_version_add, "keys.version_added",
+entry("local_key_version_add", customer_rotation.local_key_version_add, "keys.version_added",
       lambda w: after(
-    lambda: _local_key_file(w), lambda: then(lambda: rotation.local_key_version_add(
+    lambda: _local_key_file(w), lambda: then(lambda: customer_rotation.local_key_version_add(
         actor=SYSTEM, kind=rotation.Kind.BLIND_INDEX), Expect(SYSTEM, None))))
 entry("raise_alert", alerting.raise_alert, "alert.raised", lambda w: lambda: Expect(
     SYSTEM, alerting.raise_alert(_finding("ip:192.0.2.1"), actor=SYSTEM)[0]))
@@ -327,8 +328,8 @@ ALLOW_LIST = {
     "ccplatform.crypto.rotation.RotationJob.pending": "abstract; implementations listed",
     "ccplatform.crypto.rotation.RotationJob.batch": "abstract; implementations catalogued",
     "ccplatform.crypto.rotation.RotationJob.report": "abstract; implementations listed",
-    "ccplatform.crypto.rotation.DataKeyRewrap.pending": "a count",
-    "ccplatform.crypto.rotation.DataKeyRewrap.report": "counts and data key ids",
+    "customers.services.rotation.CustomerDataKeyRewrap.pending": "a count",
+    "customers.services.rotation.CustomerDataKeyRewrap.report": "counts and customer ids",
     # Export formatting of events already recorded; the export itself is record_export.
     "audit.exporting.event_record": "formats a recorded event",
     "audit.exporting.spreadsheet_safe": "formats a cell",

@@ -19,11 +19,11 @@ from ccplatform.crypto.rotation import (
     VersionReport,
     by_version,
     environment_instructions,
-    local_key_version_add,
     rotation_jobs,
     rotation_run,
 )
 from ccplatform.tasks import rotate_keys
+from customers.services.rotation import local_key_version_add
 
 BAR_WIDTH = 20
 RING_LABEL = {Kind.KEK: "field-encryption", Kind.BLIND_INDEX: "blind-index"}
