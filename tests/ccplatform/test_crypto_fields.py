@@ -63,13 +63,13 @@ def test_any_text_round_trips(
     assert decrypt_value(key, stored, aad=aad) == text
 
 
-@given(key=keys, text=st.text(min_size=1))
+# At least 8 characters: a shorter text can turn up inside any base64 by chance.
+@given(key=keys, text=st.text(min_size=8))
 def test_the_stored_form_names_format_and_key_and_hides_the_text(key: bytes, text: str) -> None:
     key_id = str(uuid.uuid4())
     stored = encrypt_value(key, key_id, text, aad=b"t|c|1")
     assert stored.startswith(f"{FORMAT}.{key_id}.")
     assert key_id_of(stored) == key_id
-    assume(len(text) >= 8)
     assert text not in stored.split(".", 2)[2]
 
 
