@@ -16,6 +16,12 @@ class AccountsConfig(AppConfig):
         # Registers the authentication schemes with drf-spectacular.
         import accounts.schema  # noqa: F401
 
+        # Imported here, once the app registry is ready: the rotation job queries models.
+        from accounts.services.mfa import AuthenticatorSecretRewrap
+        from ccplatform.crypto.rotation import register
+
+        register(AuthenticatorSecretRewrap())
+
 
 def _sync_roles_after_migrate(**kwargs: Any) -> None:
     from accounts.roles import sync_roles

@@ -18,10 +18,9 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils.crypto import RANDOM_STRING_CHARS
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework_api_key.crypto import KeyGenerator, concatenate
 
-from accounts.models import Role, ServiceAPIKey, Team, User
+from accounts.models import AuthenticatorDevice, Role, ServiceAPIKey, Team, User
 from accounts.models.api_keys import Scope
 from accounts.services.teams import team_create
 from accounts.services.users import user_create
@@ -73,7 +72,7 @@ class SeededAccount:
 
     user: User
     password: str | None
-    totp_device: TOTPDevice | None
+    totp_device: AuthenticatorDevice | None
     totp_key: bytes | None
 
 
@@ -146,16 +145,16 @@ def _ensure_user(account: DemoAccount, teams: dict[str, Team]) -> tuple[User, bo
     return user, True
 
 
-def _ensure_totp_device(user: User) -> tuple[TOTPDevice, bool]:
+def _ensure_totp_device(user: User) -> tuple[AuthenticatorDevice, bool]:
     """The person's confirmed authenticator; a demo one (with the derived key) if none."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    device = AuthenticatorDevice.objects.filter(user=user, confirmed=True).first()
     if device is not None:
         return device, False
-    device = TOTPDevice.objects.create(
+    device = AuthenticatorDevice.objects.create_with_secret(
         user=user,
         name="Demo authenticator",
         confirmed=True,
-        key=demo_totp_key(user.username).hex(),
+        secret=demo_totp_key(user.username),
     )
     audit_record(
         actor=SEED_ACTOR,
@@ -207,7 +206,7 @@ def _ensure_api_key(user: User) -> tuple[ServiceAPIKey, str, bool]:
     raise ServiceError("Every demo API key of this instance has been revoked.")
 
 
-def _seeded_person(user: User, device: TOTPDevice) -> SeededAccount:
+def _seeded_person(user: User, device: AuthenticatorDevice) -> SeededAccount:
     password = demo_password(user.username)
     key = demo_totp_key(user.username)
     return SeededAccount(

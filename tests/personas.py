@@ -17,10 +17,9 @@ from django.test import Client
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP, totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.middleware import SIGNED_IN_AT
-from accounts.models import Role, Team, User
+from accounts.models import AuthenticatorDevice, Role, Team, User
 from accounts.services.api_keys import api_key_create
 from accounts.services.users import user_create
 from audit.models import AuditEvent
@@ -48,13 +47,13 @@ def make_person(username: str, role: Role, *teams: Team, email: str = "") -> Use
         teams=teams,
         password=PASSWORD,
     )
-    TOTPDevice.objects.create(user=user, name="test phone", confirmed=True)
+    AuthenticatorDevice.objects.create_with_secret(user=user, name="test phone", confirmed=True)
     return user
 
 
 def current_code(user: User) -> str:
     """The code the user's authenticator shows now."""
-    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    device = AuthenticatorDevice.objects.get(user=user, confirmed=True)
     return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
 
 
@@ -73,7 +72,7 @@ def wrong_code_for_key(
 
 def wrong_code(user: User) -> str:
     """A 6-digit code that the user's authenticator does not accept around now."""
-    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    device = AuthenticatorDevice.objects.get(user=user, confirmed=True)
     return wrong_code_for_key(
         device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=device.drift
     )
@@ -88,7 +87,8 @@ def login_verified(client: Client, user: User) -> Client:
     """A session as if both sign-in steps had passed (the flow itself is tested separately)."""
     client.force_login(user)
     session = client.session
-    session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=user, confirmed=True).persistent_id
+    device = AuthenticatorDevice.objects.get(user=user, confirmed=True)
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session[SIGNED_IN_AT] = timezone.now().isoformat()
     session.save()
     return client

@@ -16,7 +16,6 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.admin.base import (
     AdminAction,
@@ -31,7 +30,15 @@ from accounts.admin.base import (
     render_page,
     saved,
 )
-from accounts.models import RecoveryCode, Role, ServiceAPIKey, Team, User, UserSession
+from accounts.models import (
+    AuthenticatorDevice,
+    RecoveryCode,
+    Role,
+    ServiceAPIKey,
+    Team,
+    User,
+    UserSession,
+)
 from accounts.models.users import HUMAN_ROLES
 from accounts.permissions import (
     can_manage_users,
@@ -152,7 +159,7 @@ def _yes_no(value: bool) -> str:
 def account_details(user: User) -> list[tuple[str, str]]:
     """What a security admin sees about an account: status and factors, no secrets."""
     now = timezone.now()
-    totp = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    totp = AuthenticatorDevice.objects.filter(user=user, confirmed=True).exists()
     recovery_codes = RecoveryCode.objects.filter(device__user=user).count()
     sessions = UserSession.objects.filter(user=user, expire_date__gt=now).count()
     rows = [

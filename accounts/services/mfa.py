@@ -5,13 +5,14 @@ from __future__ import annotations
 import secrets
 
 from django.db import transaction
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import RecoveryCode, RecoveryCodeDevice, User, UserSession
+from accounts.models import AuthenticatorDevice, RecoveryCode, RecoveryCodeDevice, User, UserSession
 from accounts.models.security import hash_recovery_code
 from accounts.notifications import notify_security_change
+from audit.models import Outcome
 from audit.services import audit_record
 from ccplatform.context import Actor
+from ccplatform.crypto.rotation import DataKeyRewrap
 from ccplatform.errors import ServiceError
 
 RECOVERY_CODE_COUNT = 10
@@ -23,8 +24,8 @@ def _new_recovery_code() -> str:
     return f"{raw[:5]}-{raw[5:]}"
 
 
-def confirmed_totp_device(user: User) -> TOTPDevice | None:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+def confirmed_totp_device(user: User) -> AuthenticatorDevice | None:
+    return AuthenticatorDevice.objects.filter(user=user, confirmed=True).first()
 
 
 def _replace_recovery_codes(user: User) -> list[str]:
@@ -40,13 +41,18 @@ def _replace_recovery_codes(user: User) -> list[str]:
 
 
 @transaction.atomic
-def mfa_enrolment_device(*, user: User) -> TOTPDevice:
+def mfa_enrolment_device(*, user: User) -> AuthenticatorDevice:
     """The unconfirmed authenticator device a user is setting up (made on first call)."""
     if confirmed_totp_device(user) is not None:
         raise ServiceError("A second factor is already set up for this account.")
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    device = AuthenticatorDevice.objects.filter(user=user, confirmed=False).first()
+    if device is not None and not device.secret_readable():
+        device.delete()  # never confirmed, so nothing is lost: set up a new one
+        device = None
     if device is None:
-        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+        device = AuthenticatorDevice.objects.create_with_secret(
+            user=user, name="Authenticator app", confirmed=False
+        )
         audit_record(
             actor=Actor.user(user.pk),
             action="mfa.enrolment_started",
@@ -62,7 +68,8 @@ def mfa_enrolment_confirm(*, user: User, code: str) -> list[str] | None:
 
     A wrong code is not recorded here: the sign-in flow counts it as a failed attempt.
     """
-    device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
+    devices = AuthenticatorDevice.objects.select_for_update()
+    device = devices.filter(user=user, confirmed=False).first()
     if device is None:
         raise ServiceError("There is no authenticator being set up; start again.")
     if not device.verify_token(code.strip()):
@@ -101,7 +108,7 @@ def mfa_reset(*, actor: Actor, user: User, reason: str) -> None:
     """Remove a user's factors (lost phone); they enrol again at their next sign-in."""
     if not reason.strip():
         raise ServiceError("A reason is required.", fields={"reason": ["This field is required."]})
-    totp, _ = TOTPDevice.objects.filter(user=user).delete()
+    totp, _ = AuthenticatorDevice.objects.filter(user=user).delete()
     RecoveryCodeDevice.objects.filter(user=user).delete()
     sessions, _ = UserSession.objects.filter(user=user).delete()
     audit_record(
@@ -112,3 +119,17 @@ def mfa_reset(*, actor: Actor, user: User, reason: str) -> None:
         details={"devices_removed": totp, "sessions_ended": sessions},
     )
     notify_security_change(user, "mfa.reset")
+
+
+class AuthenticatorSecretRewrap(DataKeyRewrap):
+    """Authenticator apps' shared secrets wrapped under a retired KEK version (a KEK
+    rotation re-wraps them with the customers' data keys); the ids reported are device ids."""
+
+    name = "authenticator_secrets"
+    label = "authenticator secrets"
+    model = AuthenticatorDevice
+    columns = (*DataKeyRewrap.columns, "user")  # the wrapping is bound to the user
+
+    def record_batch(self, *, actor: Actor, failed: bool, details: dict[str, object]) -> None:
+        outcome = Outcome.FAILED if failed else Outcome.ALLOWED
+        audit_record(actor=actor, action="keys.rewrapped", outcome=outcome, details=details)

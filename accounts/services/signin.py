@@ -20,13 +20,13 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django_otp.models import Device
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import RecoveryCodeDevice, User
+from accounts.models import AuthenticatorDevice, RecoveryCodeDevice, User
 from accounts.notifications import notify_security_change
 from audit.models import Outcome
 from audit.services import AuditTarget, audit_record
 from ccplatform.context import Actor
+from ccplatform.crypto.providers import DecryptionError
 
 _TOTP_CODE = re.compile(r"^\d{6}$")
 
@@ -93,14 +93,19 @@ def signin_password(*, request: HttpRequest, username: str, password: str) -> Us
     return user
 
 
-def _is_replay(device: TOTPDevice, code: str) -> bool:
+def _is_replay(device: AuthenticatorDevice, code: str) -> bool:
     """Whether `code` was valid for a time step already used (so verify_token refused it)."""
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    try:
+        key = device.bin_key
+    except DecryptionError:  # an unreadable secret accepts no code at all (it was logged)
+        return False
+    totp = TOTP(key, device.step, device.t0, device.digits, device.drift)
     return bool(totp.verify(int(code), device.tolerance)) and device.last_t >= 0
 
 
 def _check_totp(user: User, code: str) -> SecondFactorResult:
-    device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
+    devices = AuthenticatorDevice.objects.select_for_update()
+    device = devices.filter(user=user, confirmed=True).first()
     if device is None:
         return SecondFactorResult(None, "invalid")
     allowed, _ = device.verify_is_allowed()

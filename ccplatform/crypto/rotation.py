@@ -26,9 +26,14 @@ from enum import StrEnum
 from typing import ClassVar
 
 from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, QuerySet
 
 from ccplatform.context import Actor
+from ccplatform.crypto.data_keys import data_key_rewrap
 from ccplatform.crypto.keyring import KeyRing
+from ccplatform.crypto.providers import DecryptionError, key_provider
+from ccplatform.models import DataKeyFields
 
 DEFAULT_BATCH_SIZE = 500
 REPORT_ID_LIMIT = 20
@@ -166,6 +171,93 @@ def rotation_run(
             break
     result.remaining = job.pending()
     return result
+
+
+class DataKeyRewrap(RotationJob):
+    """Data keys (or secrets kept like them) on the rows of `model` (DataKeyFields), wrapped
+    under a retired KEK version, re-wrapped under the active one; the ids reported are the
+    rows' ids.
+
+    The app that owns the model subclasses it: it names the model and records each batch's
+    audit event (`record_batch`, called inside the batch's transaction), so this package
+    needs no audit log of its own.
+    """
+
+    kind = Kind.KEK
+    verb = "re-wrapped"
+    model: ClassVar[type[DataKeyFields]]
+    # What the wrapping is bound to must be loaded too (data_key_subject).
+    columns: ClassVar[tuple[str, ...]] = ("pk", "data_key_kek_version", "data_key_wrapped")
+
+    @abstractmethod
+    def record_batch(self, *, actor: Actor, failed: bool, details: dict[str, object]) -> None:
+        """Record the batch's one audit event (`failed`: some rows could not be re-wrapped)."""
+
+    def _retired(self) -> QuerySet[DataKeyFields]:
+        return self.model._default_manager.exclude(
+            data_key_kek_version=key_provider().active_version
+        )
+
+    def pending(self) -> int:
+        return self._retired().count()
+
+    @transaction.atomic
+    def batch(self, *, actor: Actor, after: str | None, size: int) -> BatchOutcome:
+        active = key_provider().active_version
+        # Locked, so two runs (a command and a task) never re-wrap the same key at once;
+        # only the key columns are read, however wide the subject's row.
+        rows = self._retired().order_by("pk").only(*self.columns).select_for_update(of=("self",))
+        if after is not None:
+            rows = rows.filter(pk__gt=after)
+        batch = list(rows[:size])
+        if not batch:
+            return BatchOutcome(seen=0, rotated=0, failed=[], last=after)
+        rotated, failed, previous = 0, [], set()
+        for row in batch:
+            previous.add(row.data_key_kek_version)
+            try:
+                if data_key_rewrap(row):
+                    rotated += 1
+            except DecryptionError:
+                # Tampered, or wrapped under a version no longer in the key ring: left as
+                # it is, named in the audit event and in the report.
+                failed.append(str(row.pk))
+        self.record_batch(
+            actor=actor,
+            failed=bool(failed),
+            details={
+                "kek_version": active,
+                "from_versions": by_version(previous),
+                "holder": self.model._meta.label_lower,
+                "rewrapped": rotated,
+                "failed": len(failed),
+                "failed_data_keys": failed,
+                "first_id": str(batch[0].pk),
+                "last_id": str(batch[-1].pk),
+            },
+        )
+        return BatchOutcome(seen=len(batch), rotated=rotated, failed=failed, last=str(batch[-1].pk))
+
+    def report(self, *, limit: int = REPORT_ID_LIMIT) -> VersionReport:
+        counts = {
+            row["data_key_kek_version"]: row["rows"]
+            for row in self.model._default_manager.values("data_key_kek_version")
+            .order_by()
+            .annotate(rows=Count("pk"))
+        }
+        retired = self._retired()
+        return VersionReport(
+            label=f"{self.label} (field-encryption KEK)",
+            unit=self.label,
+            active=key_provider().active_version,
+            ring=by_version(keyring(Kind.KEK).keys),
+            counts=counts,
+            retired_total=retired.count(),
+            retired_unit=self.label,
+            retired_ids=[
+                str(pk) for pk in retired.order_by("pk").values_list("pk", flat=True)[:limit]
+            ],
+        )
 
 
 def environment_instructions(kind: Kind) -> str:

@@ -20,17 +20,16 @@ from audit.models import Outcome
 from audit.services import audit_record
 from ccplatform.context import Actor
 from ccplatform.crypto.blind_index import NormalisationError, blind_index
-from ccplatform.crypto.data_keys import data_key_rewrap
 from ccplatform.crypto.keyring import KEY_BYTES, KeyRing, KeyRingError, LocalKeyFile
-from ccplatform.crypto.providers import DecryptionError, key_provider
+from ccplatform.crypto.providers import DecryptionError
 from ccplatform.crypto.rotation import (
     REPORT_ID_LIMIT,
     BatchOutcome,
+    DataKeyRewrap,
     Kind,
     RotationJob,
     VersionReport,
     by_version,
-    keyring,
 )
 from customers.crypto import CustomerCipher
 from customers.models import Customer, CustomerLookup
@@ -42,84 +41,16 @@ def _ring() -> KeyRing:
     return ring
 
 
-class CustomerDataKeyRewrap(RotationJob):
-    """Customers' data keys (kept on their rows) wrapped under a retired KEK version,
-    re-wrapped under the active one; the ids reported are customer ids."""
+class CustomerDataKeyRewrap(DataKeyRewrap):
+    """Customers' data keys (kept on their rows); the ids reported are customer ids."""
 
     name = "data_keys"
-    kind = Kind.KEK
     label = "data keys"
-    verb = "re-wrapped"
+    model = Customer
 
-    def _retired(self) -> QuerySet[Customer]:
-        return Customer.objects.exclude(data_key_kek_version=key_provider().active_version)
-
-    def pending(self) -> int:
-        return self._retired().count()
-
-    @transaction.atomic
-    def batch(self, *, actor: Actor, after: str | None, size: int) -> BatchOutcome:
-        active = key_provider().active_version
-        # Locked, so two runs (a command and a task) never re-wrap the same key at once;
-        # only the key columns are read, however wide the subject's row.
-        rows = (
-            self._retired()
-            .order_by("pk")
-            .only("pk", "data_key_kek_version", "data_key_wrapped")
-            .select_for_update(of=("self",))
-        )
-        if after is not None:
-            rows = rows.filter(pk__gt=after)
-        batch = list(rows[:size])
-        if not batch:
-            return BatchOutcome(seen=0, rotated=0, failed=[], last=after)
-        rotated, failed, previous = 0, [], set()
-        for row in batch:
-            previous.add(row.data_key_kek_version)
-            try:
-                if data_key_rewrap(row):
-                    rotated += 1
-            except DecryptionError:
-                # Tampered, or wrapped under a version no longer in the key ring: left as
-                # it is, named in the audit event and in the report.
-                failed.append(str(row.pk))
-        audit_record(
-            actor=actor,
-            action="keys.rewrapped",
-            outcome=Outcome.FAILED if failed else Outcome.ALLOWED,
-            details={
-                "kek_version": active,
-                "from_versions": by_version(previous),
-                "holder": Customer._meta.label_lower,
-                "rewrapped": rotated,
-                "failed": len(failed),
-                "failed_data_keys": failed,
-                "first_id": str(batch[0].pk),
-                "last_id": str(batch[-1].pk),
-            },
-        )
-        return BatchOutcome(seen=len(batch), rotated=rotated, failed=failed, last=str(batch[-1].pk))
-
-    def report(self, *, limit: int = REPORT_ID_LIMIT) -> VersionReport:
-        counts = {
-            row["data_key_kek_version"]: row["rows"]
-            for row in Customer.objects.values("data_key_kek_version")
-            .order_by()
-            .annotate(rows=Count("pk"))
-        }
-        retired = self._retired()
-        return VersionReport(
-            label="data keys (field-encryption KEK)",
-            unit="data keys",
-            active=key_provider().active_version,
-            ring=by_version(keyring(Kind.KEK).keys),
-            counts=counts,
-            retired_total=retired.count(),
-            retired_unit="data keys",
-            retired_ids=[
-                str(pk) for pk in retired.order_by("pk").values_list("pk", flat=True)[:limit]
-            ],
-        )
+    def record_batch(self, *, actor: Actor, failed: bool, details: dict[str, object]) -> None:
+        outcome = Outcome.FAILED if failed else Outcome.ALLOWED
+        audit_record(actor=actor, action="keys.rewrapped", outcome=outcome, details=details)
 
 
 def _lookups_now(customer: Customer) -> list[CustomerLookup]:

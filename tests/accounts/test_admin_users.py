@@ -12,9 +12,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import Role, ServiceAPIKey, Team, User, UserSession
+from accounts.models import AuthenticatorDevice, Role, ServiceAPIKey, Team, User, UserSession
 from accounts.services.users import user_disable
 from tests.accounts.admin_pages import KEY_ADD, USER_ADD, USERS, events, run_action, url
 from tests.personas import SETUP, Integrator, login_verified, make_person
@@ -236,7 +235,7 @@ ACTIONS = {
     "reset_second_factor": (
         "mfa.reset",
         signed_in_elsewhere,
-        lambda u: not TOTPDevice.objects.filter(user=u).exists(),
+        lambda u: not AuthenticatorDevice.objects.filter(user=u).exists(),
     ),
 }
 

@@ -12,10 +12,9 @@ import pytest
 from django.conf import settings
 from django.test import Client, override_settings
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.forms import GENERIC_SIGN_IN_ERROR
-from accounts.models import User
+from accounts.models import AuthenticatorDevice, User
 from accounts.services.users import user_unlock
 from audit.models import AuditEvent
 from ccplatform.context import Actor
@@ -43,7 +42,7 @@ def _reset_otp_throttle(user: User) -> None:
     # django-otp delays a device after each wrong code (1 s, then 2 s, 4 s ...). Tests that
     # send codes in quick succession clear that delay in the database instead of sleeping,
     # so each code is really checked (a throttled attempt would count as a failure too).
-    TOTPDevice.objects.filter(user=user).update(
+    AuthenticatorDevice.objects.filter(user=user).update(
         throttling_failure_timestamp=None, throttling_failure_count=0
     )
 

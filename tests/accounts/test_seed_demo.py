@@ -15,10 +15,9 @@ from django.core.management import CommandError, call_command
 from django.test import Client, override_settings
 from django.utils.crypto import RANDOM_STRING_CHARS
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.demo import demo_api_key
-from accounts.models import Role, ServiceAPIKey, Team, User
+from accounts.models import AuthenticatorDevice, Role, ServiceAPIKey, Team, User
 from accounts.services.api_keys import api_key_revoke
 from accounts.services.passwords import password_change
 from accounts.services.users import user_create
@@ -49,7 +48,7 @@ def _counts() -> dict[str, int]:
     return {
         "users": User.objects.count(),
         "teams": Team.objects.count(),
-        "devices": TOTPDevice.objects.count(),
+        "devices": AuthenticatorDevice.objects.count(),
         "keys": ServiceAPIKey.objects.count(),
         "audit_events": AuditEvent.objects.count(),
     }
@@ -60,7 +59,7 @@ def test_first_run_creates_teams_accounts_factors_and_key_each_with_an_audit_eve
 
     assert set(Team.objects.values_list("name", flat=True)) == {"Team North", "Team South"}
     assert User.objects.count() == 6
-    assert TOTPDevice.objects.filter(confirmed=True).count() == 5
+    assert AuthenticatorDevice.objects.filter(confirmed=True).count() == 5
     assert ServiceAPIKey.objects.get().user.username == "crm.integrator"
     # Demo customers and their audit events: tests/customers/test_demo.py.
     actions = Counter(
@@ -131,7 +130,7 @@ def test_printed_totp_secrets_produce_codes_the_device_accepts() -> None:
     for person in _people(data):
         key = base64.b32decode(person["totp_secret"])
         assert key.hex() == person["totp_secret_hex"]
-        device = TOTPDevice.objects.get(user__username=person["username"], confirmed=True)
+        device = AuthenticatorDevice.objects.get(user__username=person["username"], confirmed=True)
         assert device.verify_token(f"{totp(key):06d}"), person["username"]
 
 
@@ -232,13 +231,13 @@ def test_a_changed_password_is_not_printed_as_if_it_still_worked() -> None:
 
 def test_a_person_missing_their_authenticator_gets_the_demo_one_back() -> None:
     _seed()
-    TOTPDevice.objects.filter(user__username="agent.south").delete()
+    AuthenticatorDevice.objects.filter(user__username="agent.south").delete()
     events = AuditEvent.objects.count()
 
     data = {user["username"]: user for user in _seed_json()["users"]}
 
     key = base64.b32decode(data["agent.south"]["totp_secret"])
-    device = TOTPDevice.objects.get(user__username="agent.south", confirmed=True)
+    device = AuthenticatorDevice.objects.get(user__username="agent.south", confirmed=True)
     assert device.verify_token(f"{totp(key):06d}")
     # The enrolment, and the verification that follows any seeding that created something.
     assert AuditEvent.objects.count() == events + 2

@@ -17,11 +17,10 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.test import Client
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from accounts.forms import GENERIC_SIGN_IN_ERROR
-from accounts.models import RecoveryCode, Role, User, UserSession
+from accounts.models import AuthenticatorDevice, RecoveryCode, Role, User, UserSession
 from accounts.models.security import hash_recovery_code
 from accounts.services.mfa import mfa_recovery_codes_regenerate
 from accounts.services.users import user_create
@@ -244,7 +243,7 @@ def test_first_sign_in_shows_an_inline_qr_code_and_the_secret_of_a_new_device() 
     html = page.content.decode()
     assert page.status_code == 200
     assert re.search(r'<figure class="qr"[^>]*>\s*<svg', html)
-    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    device = AuthenticatorDevice.objects.get(user=user, confirmed=False)
     assert _key_of(_secret_on(page)) == device.bin_key
     started = AuditEvent.objects.get(action="mfa.enrolment_started")
     assert_event(started, actor=f"user:{user.pk}", target=user)
@@ -262,7 +261,7 @@ def test_wrong_enrolment_code_shows_an_error_and_counts_as_a_failure(
 
     assert response.status_code == 200
     assert "That code did not match" in response.content.decode()
-    assert TOTPDevice.objects.get(user=user).confirmed is False
+    assert AuthenticatorDevice.objects.get(user=user).confirmed is False
     user.refresh_from_db()
     assert user.failed_sign_in_count == 1
     failed = AuditEvent.objects.get(action="auth.otp_failed")
@@ -285,7 +284,7 @@ def test_right_enrolment_code_confirms_the_device_signs_in_and_shows_ten_hashed_
     codes = _recovery_codes_on(response)
     assert len(codes) == 10
     assert len(set(codes)) == 10
-    assert TOTPDevice.objects.get(user=user).confirmed is True
+    assert AuthenticatorDevice.objects.get(user=user).confirmed is True
     assert client.get(SECURITY).status_code == 200
     stored = set(RecoveryCode.objects.filter(device__user=user).values_list("code_hash", flat=True))
     assert stored == {hash_recovery_code(code) for code in codes}
@@ -311,7 +310,7 @@ def test_a_person_with_an_authenticator_never_sees_the_enrolment_page(agent: Use
 
     assert response.status_code == 302
     assert response["Location"] == LOGIN
-    assert not TOTPDevice.objects.filter(user=agent, confirmed=False).exists()
+    assert not AuthenticatorDevice.objects.filter(user=agent, confirmed=False).exists()
 
 
 # --- recovery codes -------------------------------------------------------------------------

@@ -21,10 +21,9 @@ import pytest
 from django.db import models
 from django.utils import timezone
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from pytest_django import Settings
 
-from accounts.models import Role, ServiceAPIKey, Team, User, UserSession
+from accounts.models import AuthenticatorDevice, Role, ServiceAPIKey, Team, User, UserSession
 from accounts.services import api_keys, mfa, passwords, sessions, teams, users
 from audit.services import AuditTarget
 from ccplatform.context import Actor
@@ -134,12 +133,12 @@ def new_person(w: World) -> User:
     return users.user_create(actor=w.admin, username="new.hire", role=Role.AGENT, password=PASSWORD)
 
 
-def enrolling(w: World) -> tuple[User, TOTPDevice]:
+def enrolling(w: World) -> tuple[User, AuthenticatorDevice]:
     person = new_person(w)
     return person, mfa.mfa_enrolment_device(user=person)
 
 
-def device_code(device: TOTPDevice) -> str:
+def device_code(device: AuthenticatorDevice) -> str:
     return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
 
 

@@ -22,12 +22,11 @@ import pytest
 from django.http import Http404
 from django.test import Client, RequestFactory
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from pytest_django import Settings
 
 import accounts.services
 import customers.services
-from accounts.models import Role, Team, User
+from accounts.models import AuthenticatorDevice, Role, Team, User
 from accounts.services import mfa, signin
 from audit import alerting, exporting
 from audit.models import Alert, AlertRule, AuditEvent, Severity, VerificationRun
@@ -127,7 +126,7 @@ entry("signin_second_factor_locked", signin.signin_second_factor, "auth.otp_fail
 entry("signin_enrolment_failed", signin.signin_enrolment_failed, "auth.otp_failed",
       lambda w: lambda: then(lambda: signin.signin_enrolment_failed(user=w.agent), denied(w.agent)))
 entry("signin_succeeded", signin.signin_succeeded, "auth.signed_in", lambda w: lambda: then(lambda:
-    signin.signin_succeeded(user=w.agent, device=TOTPDevice.objects.get(user=w.agent)),
+    signin.signin_succeeded(user=w.agent, device=AuthenticatorDevice.objects.get(user=w.agent)),
     by(w.agent)))
 entry("signout", signin.signout, "session.ended",
       lambda w: lambda: then(lambda: signin.signout(user=w.agent), by(w.agent)))
@@ -176,12 +175,18 @@ def _local_key_file(w: World) -> None:
 
 
 # fmt: off
-entry("rotation_run_data_keys",
-      (rotation.rotation_run, customer_rotation.CustomerDataKeyRewrap.batch),
+entry("rotation_run_data_keys", (rotation.rotation_run, rotation.DataKeyRewrap.batch,
+                                customer_rotation.CustomerDataKeyRewrap.record_batch),
       "keys.rewrapped",
       lambda w: after(lambda: _new_key_versions(w), lambda: then(lambda: rotation.rotation_run(
           rotation.rotation_job("data_keys"), actor=SYSTEM), Expect(SYSTEM, None))),
       why="One event per batch; one batch here (one data key).")
+entry("rotation_run_authenticator_secrets", (rotation.rotation_run, rotation.DataKeyRewrap.batch,
+                                            mfa.AuthenticatorSecretRewrap.record_batch),
+      "keys.rewrapped",
+      lambda w: after(lambda: _new_key_versions(w), lambda: then(lambda: rotation.rotation_run(
+          rotation.rotation_job("authenticator_secrets"), actor=SYSTEM), Expect(SYSTEM, None))),
+      why="One event per batch; one batch here (the world's few authenticator apps).")
 entry("rotation_run_lookups",
       (rotation.rotation_run, customer_rotation.CustomerLookupRecompute.batch),
       "keys.blind_index_recomputed",
@@ -328,8 +333,9 @@ ALLOW_LIST = {
     "ccplatform.crypto.rotation.RotationJob.pending": "abstract; implementations listed",
     "ccplatform.crypto.rotation.RotationJob.batch": "abstract; implementations catalogued",
     "ccplatform.crypto.rotation.RotationJob.report": "abstract; implementations listed",
-    "customers.services.rotation.CustomerDataKeyRewrap.pending": "a count",
-    "customers.services.rotation.CustomerDataKeyRewrap.report": "counts and customer ids",
+    "ccplatform.crypto.rotation.DataKeyRewrap.pending": "a count",
+    "ccplatform.crypto.rotation.DataKeyRewrap.report": "counts and row ids",
+    "ccplatform.crypto.rotation.DataKeyRewrap.record_batch": "abstract; implementations catalogued",
     # Export formatting of events already recorded; the export itself is record_export.
     "audit.exporting.event_record": "formats a recorded event",
     "audit.exporting.spreadsheet_safe": "formats a cell",

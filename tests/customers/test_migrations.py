@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from django.apps.registry import Apps
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from ccplatform.crypto.fields import binding, encrypt_value
 from ccplatform.crypto.providers import key_provider
 from customers.crypto import CUSTOMER_TABLE, CustomerCipher
 from customers.models import Customer
+from tests.migration_states import migrate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,13 +31,6 @@ AFTER = [
     ("customers", "0003_data_key_on_customer_row"),
 ]
 REWRAPPED_AT = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
-
-
-def migrate(targets: list[tuple[str, str]]) -> Apps:
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    executor.loader.build_graph()
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.fixture
