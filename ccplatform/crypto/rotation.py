@@ -12,9 +12,10 @@ Field values need no re-encryption for a KEK rotation: they are sealed with the 
 data key, which stays the same; only its wrapping changes.
 
 The jobs belong to the apps that own the data (customers' data keys and lookups:
-customers.services.rotation, with `manage.py rotate_keys`) and are registered from their
-AppConfig.ready (`register`); each job records its own audit events. So this base package
-imports neither those apps nor the audit log.
+customers.services.rotation, with `manage.py rotate_keys`; authenticator secrets:
+accounts.services.mfa) and are registered from their AppConfig.ready (`register`); each job
+records its own audit events. So this base package imports neither those apps nor the
+audit log.
 """
 
 from __future__ import annotations
