@@ -103,21 +103,16 @@ def chain_for(actor_kind: str, actor_id: str) -> int:
     return int.from_bytes(digest[:4], "big") % settings.AUDIT_CHAINS
 
 
-_COLUMNS = (
+# The columns an append writes, in this order: the event's fields (field_values), then the link.
+APPENDED_COLUMNS = (
     "occurred_at, actor_kind, actor_id, action, target_type, target_id, outcome, reason, "
     "request_id, ip, user_agent, details, chain, seq, prev_hash, hash, canonical"
 )
 
 
-def append(fields: EventFields, *, chain: int) -> Link:
-    """Append one event to `chain` (or the chain this transaction already holds, above it).
-
-    Must run inside a transaction (audit_record opens one); the head stays locked until it
-    ends, and a rollback takes the event and the head's advance back together.
-    """
-    canonical = canonical_text(fields)
-    details = json.dumps(fields.details, ensure_ascii=False, separators=(",", ":"))
-    values = [
+def field_values(fields: EventFields) -> list[Any]:
+    """The event's fields as the first twelve APPENDED_COLUMNS store them (details as JSON)."""
+    return [
         # As the ORM stores it (naive UTC text on SQLite), so its comparisons match the rows.
         connection.ops.adapt_datetimefield_value(fields.occurred_at),
         fields.actor_kind,
@@ -130,8 +125,18 @@ def append(fields: EventFields, *, chain: int) -> Link:
         fields.request_id,
         fields.ip,
         fields.user_agent,
-        details,
+        json.dumps(fields.details, ensure_ascii=False, separators=(",", ":")),
     ]
+
+
+def append(fields: EventFields, *, chain: int) -> Link:
+    """Append one event to `chain` (or the chain this transaction already holds, above it).
+
+    Must run inside a transaction (audit_record opens one); the head stays locked until it
+    ends, and a rollback takes the event and the head's advance back together.
+    """
+    canonical = canonical_text(fields)
+    values = field_values(fields)
     if connection.vendor == "postgresql":
         return _append_postgresql(values, chain, canonical)
     return _append_sqlite(values, chain, canonical)
@@ -154,7 +159,7 @@ def _append_sqlite(values: list[Any], chain: int, canonical: str) -> Link:
     IMMEDIATE), so there is no lock order to keep."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO audit_auditevent ({_COLUMNS}) "  # noqa: S608  # nosec B608
+            f"INSERT INTO audit_auditevent ({APPENDED_COLUMNS}) "  # noqa: S608  # nosec B608
             "SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, chosen.chain, "
             "coalesce(head.seq, 0) + 1, coalesce(head.hash, %s), "
             "audit_link_hash(coalesce(head.hash, %s), chosen.chain, coalesce(head.seq, 0) + 1, "

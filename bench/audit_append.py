@@ -49,39 +49,17 @@ ACTORS = 2_000
 
 def plain_append(fields: Any, *, chain: int) -> Any:
     """audit.chaining.append's place in audit_record, without the chain: one plain INSERT."""
-    import json
 
     from django.db import connection
 
-    from audit.chaining import Link, canonical_text
+    from audit.chaining import APPENDED_COLUMNS, Link, canonical_text, field_values
 
     canonical = canonical_text(fields)
-    details = json.dumps(fields.details, ensure_ascii=False, separators=(",", ":"))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {PLAIN_TABLE} (occurred_at, actor_kind, actor_id, action, "  # noqa: S608
-            "target_type, target_id, outcome, reason, request_id, ip, user_agent, details, "
-            "chain, seq, prev_hash, hash, canonical) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, "
-            "%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
-            [
-                fields.occurred_at,
-                fields.actor_kind,
-                fields.actor_id,
-                fields.action,
-                fields.target_type,
-                fields.target_id,
-                fields.outcome,
-                fields.reason,
-                fields.request_id,
-                fields.ip,
-                fields.user_agent,
-                details,
-                chain,
-                0,
-                PLACEHOLDER_HASH,
-                PLACEHOLDER_HASH,
-                canonical,
-            ],
+            f"INSERT INTO {PLAIN_TABLE} ({APPENDED_COLUMNS}) "  # noqa: S608  # nosec B608
+            f"VALUES ({', '.join(['%s'] * 17)}) RETURNING id",
+            [*field_values(fields), chain, 0, PLACEHOLDER_HASH, PLACEHOLDER_HASH, canonical],
         )
         (event_id,) = cursor.fetchone()
     return Link(event_id, chain, 0, PLACEHOLDER_HASH, PLACEHOLDER_HASH, canonical)

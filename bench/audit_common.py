@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-import json
 import random
 import time
 import uuid
@@ -24,9 +23,17 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.db import connection
 
-from audit.chaining import EventFields, canonical_text, chain_for, link_hash
+from audit.chaining import (
+    APPENDED_COLUMNS,
+    EventFields,
+    canonical_text,
+    chain_for,
+    field_values,
+    link_hash,
+)
 from audit.models import ChainHead, Outcome
 from audit.models.chains import GENESIS_HASH
 from audit.search import CUSTOMER_TYPE
@@ -35,25 +42,6 @@ from ccplatform.context import Actor, ActorKind
 EVENTS_TABLE = "audit_auditevent"
 COPY_BATCH = 50_000
 NULL = r"\N"
-_COPY_COLUMNS = (
-    "occurred_at",
-    "actor_kind",
-    "actor_id",
-    "action",
-    "target_type",
-    "target_id",
-    "outcome",
-    "reason",
-    "request_id",
-    "ip",
-    "user_agent",
-    "details",
-    "chain",
-    "seq",
-    "prev_hash",
-    "hash",
-    "canonical",
-)
 _AGENTS_PER_API_KEY = 50
 _SYSTEM_JOBS = ("verify", "forwarder", "keys", "retention", "import")
 _USER_AGENTS = (
@@ -179,8 +167,7 @@ def _copy(buffer: io.StringIO) -> None:
     buffer.seek(0)
     with connection.cursor() as cursor:
         cursor.copy_expert(  # psycopg2's COPY FROM STDIN
-            f"COPY {EVENTS_TABLE} ({', '.join(_COPY_COLUMNS)}) "
-            f"FROM STDIN WITH (FORMAT csv, NULL '{NULL}')",
+            f"COPY {EVENTS_TABLE} ({APPENDED_COLUMNS}) FROM STDIN WITH (FORMAT csv, NULL '{NULL}')",
             buffer,
         )
 
@@ -206,27 +193,8 @@ def chained_load(events: Iterator[EventFields], *, progress: bool = False) -> in
         canonical = canonical_text(fields)
         new_hash = link_hash(prev_hash, chain, seq, canonical)
         heads[chain] = (seq, new_hash)
-        writer.writerow(
-            (
-                fields.occurred_at.isoformat(),
-                fields.actor_kind,
-                fields.actor_id,
-                fields.action,
-                fields.target_type,
-                fields.target_id,
-                fields.outcome,
-                fields.reason,
-                fields.request_id,
-                fields.ip if fields.ip is not None else NULL,
-                fields.user_agent,
-                json.dumps(fields.details, ensure_ascii=False, separators=(",", ":")),
-                chain,
-                seq,
-                prev_hash,
-                new_hash,
-                canonical,
-            )
-        )
+        values = [NULL if value is None else value for value in field_values(fields)]
+        writer.writerow((*values, chain, seq, prev_hash, new_hash, canonical))
         loaded += 1
         if loaded % COPY_BATCH == 0:
             _copy(buffer)
@@ -291,3 +259,19 @@ def table_size() -> str:
         )
         table, indexes = cursor.fetchone()
     return f"table {table}, indexes {indexes}"
+
+
+def load_log(*, events: int, actors: int, customers: int, days: float) -> Population:
+    """A settled log of `events` chained events by `actors` about `customers`, spread over the
+    `days` up to now (indexes built after the load, then vacuumed); prints what it took."""
+    population = Population.make(actor_count=actors, customer_count=customers)
+    started = time.perf_counter()
+    with IndexesDropped():
+        chained_load(fake_events(population, events, days=days), progress=True)
+    tables_settle()
+    print(
+        f"loaded {events:,} chained events over {days:g} days on {settings.AUDIT_CHAINS} "
+        f"chains in {time.perf_counter() - started:.0f} s ({table_size()})",
+        flush=True,
+    )
+    return population

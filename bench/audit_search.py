@@ -61,24 +61,10 @@ def main() -> None:
     from audit.search import EventFilter, filtered_events, page_of
 
     with throwaway_database():
-        from bench.audit_common import (
-            IndexesDropped,
-            Population,
-            chained_load,
-            fake_events,
-            table_size,
-            tables_settle,
-        )
+        from bench.audit_common import load_log
 
-        population = Population.make(actor_count=args.actors, customer_count=args.customers)
-        started = time.perf_counter()
-        with IndexesDropped():
-            chained_load(fake_events(population, args.events, days=args.days), progress=True)
-        tables_settle()
-        print(
-            f"loaded {args.events:,} events over {args.days:g} days in "
-            f"{time.perf_counter() - started:.0f} s ({table_size()})",
-            flush=True,
+        population = load_log(
+            events=args.events, actors=args.actors, customers=args.customers, days=args.days
         )
 
         def events_of(kind: str, subject: Any) -> QuerySet[AuditEvent]:

@@ -44,24 +44,10 @@ def main() -> None:
     from audit.verification import verify_chains
 
     with throwaway_database():
-        from bench.audit_common import (
-            IndexesDropped,
-            Population,
-            chained_load,
-            fake_events,
-            table_size,
-            tables_settle,
-        )
+        from bench.audit_common import chained_load, fake_events, load_log, tables_settle
 
-        population = Population.make(actor_count=args.actors, customer_count=args.customers)
-        started = time.perf_counter()
-        with IndexesDropped():
-            chained_load(fake_events(population, args.events, days=30), progress=True)
-        tables_settle()
-        print(
-            f"loaded {args.events:,} chained events on {settings.AUDIT_CHAINS} chains in "
-            f"{time.perf_counter() - started:.0f} s ({table_size()})",
-            flush=True,
+        population = load_log(
+            events=args.events, actors=args.actors, customers=args.customers, days=30
         )
 
         def timed(*, full: bool) -> tuple[float, VerificationRun]:

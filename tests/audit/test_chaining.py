@@ -157,10 +157,10 @@ def test_transactions_appending_to_two_chains_in_opposite_orders_do_not_deadlock
 
 
 def test_the_sql_function_names_the_setting_and_the_columns_the_python_side_uses() -> None:
-    from audit.chaining import _COLUMNS, HELD_CHAIN_SETTING, POSTGRESQL_APPEND_FUNCTION
+    from audit.chaining import APPENDED_COLUMNS, HELD_CHAIN_SETTING, POSTGRESQL_APPEND_FUNCTION
 
     assert POSTGRESQL_APPEND_FUNCTION.count(HELD_CHAIN_SETTING) == 2
     written = " ".join(
         POSTGRESQL_APPEND_FUNCTION.split("INSERT INTO audit_auditevent (")[1].split(")")[0].split()
     )
-    assert written == " ".join(_COLUMNS.split())
+    assert written == " ".join(APPENDED_COLUMNS.split())
