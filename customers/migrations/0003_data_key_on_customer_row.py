@@ -14,6 +14,7 @@ customer rows (subject, version, wrapped key), then the foreign key returns.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from django.db import migrations, models
@@ -22,16 +23,19 @@ BATCH = 2000
 SUBJECT = "customers.customer:{}"
 
 
+def _batches(customers: Any) -> Iterator[list[Any]]:
+    """The customers in primary-key order, BATCH at a time (keyset: each page after the last)."""
+    customers = customers.order_by("pk")
+    after = None
+    while batch := list((customers if after is None else customers.filter(pk__gt=after))[:BATCH]):
+        yield batch
+        after = batch[-1].pk
+
+
 def copy_keys_to_customers(apps: Any, schema_editor: Any) -> None:
     Customer = apps.get_model("customers", "Customer")
     DataKey = apps.get_model("ccplatform", "DataKey")
-    customers = Customer.objects.order_by("pk").only("pk", "data_key_id")
-    after = None
-    while True:
-        page = customers if after is None else customers.filter(pk__gt=after)
-        batch = list(page[:BATCH])
-        if not batch:
-            return
+    for batch in _batches(Customer.objects.only("pk", "data_key_id")):
         keys = DataKey.objects.in_bulk([customer.data_key_id for customer in batch])
         for customer in batch:
             key = keys[customer.data_key_id]
@@ -41,13 +45,12 @@ def copy_keys_to_customers(apps: Any, schema_editor: Any) -> None:
         Customer.objects.bulk_update(
             batch, ["data_key_kek_version", "data_key_wrapped", "data_key_rewrapped_at"]
         )
-        after = batch[-1].pk
 
 
 def copy_keys_to_key_table(apps: Any, schema_editor: Any) -> None:
     Customer = apps.get_model("customers", "Customer")
     DataKey = apps.get_model("ccplatform", "DataKey")
-    customers = Customer.objects.order_by("pk").only(
+    customers = Customer.objects.only(
         "pk",
         "created_at",
         "data_key_id",
@@ -55,12 +58,7 @@ def copy_keys_to_key_table(apps: Any, schema_editor: Any) -> None:
         "data_key_wrapped",
         "data_key_rewrapped_at",
     )
-    after = None
-    while True:
-        page = customers if after is None else customers.filter(pk__gt=after)
-        batch = list(page[:BATCH])
-        if not batch:
-            return
+    for batch in _batches(customers):
         DataKey.objects.bulk_create(
             DataKey(
                 id=customer.data_key_id,
@@ -72,7 +70,6 @@ def copy_keys_to_key_table(apps: Any, schema_editor: Any) -> None:
             )
             for customer in batch
         )
-        after = batch[-1].pk
 
 
 class Migration(migrations.Migration):
