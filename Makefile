@@ -16,6 +16,7 @@ $(VENV)/bin/python:
 	@python=$$(scripts/find-python.sh) || exit 1; \
 	echo "Creating $(VENV) with $$python"; \
 	"$$python" -m venv $(VENV)
+	$(PIP) install --require-hashes -r requirements/pip.lock
 
 $(VENV)/.base-installed: requirements/base.lock | $(VENV)/bin/python
 	$(PIP) install --require-hashes -r requirements/base.lock
