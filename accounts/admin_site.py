@@ -1,47 +1,46 @@
-"""The admin site: only for staff who signed in with both factors, through our sign-in pages."""
+"""The admin site: only for staff who signed in with both factors, through our sign-in pages.
+
+Whether the signed-in person may use the admin at all is the predicate `can_use_admin`,
+asked by `has_permission` on every admin page, so a rule added to the gate reaches the
+admin as it reaches the pages and the API.
+"""
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import urlencode
 from django_otp.admin import OTPAdminSite
 
-from accounts.models import User
-from accounts.permissions import is_person
+from accounts.permissions import can_use_admin
 from accounts.views.signin import sign_out
-from audit.models import Outcome
-from audit.services import AuditTarget, audit_record
-from ccplatform.context import Actor
+from ccplatform.callers import caller_of
+from ccplatform.gate import entry_point, require
 
 
 class PlatformAdminSite(OTPAdminSite):  # type: ignore[misc]  # django-otp is untyped
-    """OTPAdminSite: has_permission requires an active staff user with a verified factor."""
+    """The admin for callers `can_use_admin` allows (staff with a verified second factor)."""
 
     site_header = "ccplatform administration"
     site_title = "ccplatform admin"
     index_title = "Administration"
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        return bool(can_use_admin(caller_of(request)))
 
     def login(
         self, request: HttpRequest, extra_context: dict[str, object] | None = None
     ) -> HttpResponse:
         """The admin has no sign-in form of its own: one sign-in flow, with MFA, for all.
 
-        A person already signed in with both factors who lands here is not staff: that is a
-        refusal (403, audited), not a reason to sign in again.
+        A person already signed in with both factors who lands here may not use the admin:
+        that is a refusal (403, audited), not a reason to sign in again.
         """
-        if is_person(request.user):
-            assert isinstance(request.user, User)
-            audit_record(
-                actor=Actor.user(request.user.pk),
-                action="access.denied",
-                target=AuditTarget("page", "/admin/"),
-                outcome=Outcome.DENIED,
-                details={"why": "not_staff"},
-            )
-            raise PermissionDenied
+        caller = caller_of(request)
         target = request.GET.get("next") or reverse("admin:index")
+        if caller.is_person:
+            require(caller, can_use_admin(caller), resource=entry_point(request))
+            return HttpResponseRedirect(reverse("admin:index"))
         return HttpResponseRedirect(f"{reverse('accounts:login')}?{urlencode({'next': target})}")
 
     def logout(

@@ -3,6 +3,9 @@
 A key is accepted only in the `Authorization: Api-Key <key>` header; a key in the query
 string would end up in proxy logs and browser history, so such a request is refused even
 when a valid header is present. A session counts only after both sign-in steps.
+
+A key that authenticates becomes the request's Caller (ccplatform.callers): the session
+middleware attached the session's caller before the view, and the key's replaces it.
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 from rest_framework.request import Request
 
+from accounts.callers import caller_for_key
 from accounts.models import ServiceAPIKey, User
 from accounts.services.api_keys import api_key_use_denied
+from ccplatform.callers import attach_caller
 
 KEYWORD = "Api-Key"
 QUERY_KEY_NAMES = frozenset({"api_key", "apikey", "api-key", "key", "token", "access_token"})
@@ -53,6 +58,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         now = timezone.now()
         if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
             ServiceAPIKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        attach_caller(request._request, caller_for_key(api_key))
         return user, api_key
 
     def authenticate_header(self, request: Request) -> str:

@@ -1,100 +1,137 @@
-"""Who may do what in accounts, as `can_*` predicates, and the API permission classes.
+"""Who may do what in accounts: `can_*` predicates over the Caller, and the sign-in rule.
 
-Views, the API, the admin and templates all ask these functions; a DRF permission class
-is a thin wrapper that also records a denied attempt in the audit log.
+Pages, the admin, the API, templates and the services themselves ask these functions (the
+gate, ccplatform.gate, enforces and records their refusals). Separation of duties is in the
+roles (accounts/roles.py): security admins hold these permissions and none on customer data.
+Commands and tasks act as the system, which may administer accounts too.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from django.utils import timezone
 
-from django.contrib.auth.models import AnonymousUser
-from rest_framework.permissions import BasePermission
-from rest_framework.request import Request
+from accounts.models import User
+from ccplatform.callers import Caller
+from ccplatform.permissions import (
+    ALLOWED,
+    ANY,
+    Decision,
+    allow_if,
+    check,
+    deny,
+    first_refusal,
+    rule,
+)
 
-from accounts.models import ServiceAPIKey, User
-from audit.models import Outcome
-from audit.services import AuditTarget, audit_record
-from ccplatform.context import Actor
+# --- Signing in (no caller yet: the account that tries) ------------------------------------
 
-AnyUser = User | AnonymousUser
+SIGN_IN_RULE = "accounts.sign_in"
+LOCKED_MESSAGE = "This account is locked after repeated failed attempts; try again later."
 
 
-def is_person(user: AnyUser) -> bool:
-    """A signed-in human whose second factor is verified in this session."""
-    return (
-        isinstance(user, User)
-        and user.is_active
-        and not user.is_service_account
-        and bool(getattr(user, "is_verified", lambda: False)())
+def can_sign_in(user: User) -> Decision:
+    """An account may take a sign-in step (password, second factor or enrolment): a person's
+    active account that is not locked. Every step asks this, so a locked account can
+    confirm no factor and finish no sign-in, whatever django-otp's own delays allow."""
+    if not user.is_active:
+        decision = deny("account_disabled")
+    elif user.is_service_account:
+        decision = deny("service_account", "Service accounts sign in with API keys only.")
+    elif user.is_locked(timezone.now()):
+        decision = deny("account_locked", LOCKED_MESSAGE)
+    else:
+        return ALLOWED
+    return decision.under(SIGN_IN_RULE)
+
+
+# --- A person's own account ----------------------------------------------------------------
+
+
+@rule("accounts.own_security")
+def can_manage_own_security(caller: Caller) -> Decision:
+    """Anyone signed in: their sessions, password, recovery codes, staying signed in."""
+    return check(caller, person=ANY)
+
+
+@rule("accounts.use_admin")
+def can_use_admin(caller: Caller) -> Decision:
+    """The admin site: staff roles (compliance officers, security admins) only."""
+    return first_refusal(
+        check(caller, person=ANY),
+        allow_if(getattr(caller.user, "is_staff", False), "not_staff"),
     )
 
 
-def can_manage_users(user: AnyUser) -> bool:
-    return is_person(user) and user.has_perm("accounts.assign_role")
+# --- Administering people, teams and keys ----------------------------------------------------
 
 
-def can_unlock_users(user: AnyUser) -> bool:
-    return is_person(user) and user.has_perm("accounts.unlock_user")
+@rule("accounts.view_users")
+def can_view_users(caller: Caller) -> Decision:
+    managing = can_manage_users(caller)
+    return managing if managing else check(caller, person="accounts.view_user")
 
 
-def can_reset_mfa(user: AnyUser) -> bool:
-    return is_person(user) and user.has_perm("accounts.reset_mfa")
+@rule("accounts.manage_users")
+def can_manage_users(caller: Caller) -> Decision:
+    """Change people's roles and teams."""
+    return check(caller, person="accounts.assign_role", system=True)
 
 
-def can_manage_api_keys(user: AnyUser) -> bool:
-    return is_person(user) and user.has_perm("accounts.manage_api_keys")
-
-
-def actor_for(request: Request) -> Actor:
-    """The audit actor of an API request: the key when one authenticated, else the user."""
-    if isinstance(request.auth, ServiceAPIKey):
-        return Actor.api_key(request.auth.prefix)
-    return Actor.user(request.user.pk)
-
-
-def record_denied(request: Request, view: Any, why: str) -> None:
-    """Audit a refused API request by an authenticated caller (anonymous ones are only logged)."""
-    if not request.user or not request.user.is_authenticated:
-        return
-    audit_record(
-        actor=actor_for(request),
-        action="access.denied",
-        target=AuditTarget("api", f"{request.method} {request.path}"[:64]),
-        outcome=Outcome.DENIED,
-        details={"view": type(view).__name__, "why": why},
+@rule("accounts.add_users")
+def can_add_users(caller: Caller) -> Decision:
+    return first_refusal(
+        can_manage_users(caller), check(caller, person="accounts.add_user", system=True)
     )
 
 
-class PeopleOnly(BasePermission):
-    """A verified person; API keys are refused (a key never acts as a person)."""
-
-    message = "This endpoint is for people signed in with both factors, not API keys."
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        allowed = is_person(request.user) and not isinstance(request.auth, ServiceAPIKey)
-        if not allowed:
-            record_denied(request, view, "not_a_person")
-        return allowed
+@rule("accounts.disable_users")
+def can_disable_users(caller: Caller) -> Decision:
+    """Disable and re-enable accounts (the dormant-accounts task, as the system, too)."""
+    return first_refusal(
+        can_manage_users(caller), check(caller, person="accounts.disable_user", system=True)
+    )
 
 
-class ScopeOrPermission(BasePermission):
-    """An API key holding `scope`, or a verified person holding `permission`.
+@rule("accounts.unlock_users")
+def can_unlock_users(caller: Caller) -> Decision:
+    return check(caller, person="accounts.unlock_user", system=True)
 
-    Subclass and set both: `class CustomersRead(ScopeOrPermission): scope = ...`.
-    """
 
-    scope: str = ""
-    permission: str = ""
-    message = "You do not have permission to do this."
+@rule("accounts.reset_mfa")
+def can_reset_mfa(caller: Caller) -> Decision:
+    return check(caller, person="accounts.reset_mfa", system=True)
 
-    def has_permission(self, request: Request, view: Any) -> bool:
-        if isinstance(request.auth, ServiceAPIKey):
-            allowed = request.auth.has_scope(self.scope)
-            why = f"missing_scope:{self.scope}"
-        else:
-            allowed = is_person(request.user) and request.user.has_perm(self.permission)
-            why = f"missing_permission:{self.permission}"
-        if not allowed:
-            record_denied(request, view, why)
-        return allowed
+
+@rule("accounts.view_roles")
+def can_view_roles(caller: Caller) -> Decision:
+    managing = can_manage_users(caller)
+    return managing if managing else check(caller, person="auth.view_group")
+
+
+@rule("accounts.view_teams")
+def can_view_teams(caller: Caller) -> Decision:
+    managing = can_manage_teams(caller)
+    return managing if managing else check(caller, person="accounts.view_team")
+
+
+@rule("accounts.add_teams")
+def can_add_teams(caller: Caller) -> Decision:
+    return check(caller, person="accounts.add_team", system=True)
+
+
+@rule("accounts.manage_teams")
+def can_manage_teams(caller: Caller) -> Decision:
+    """Rename teams."""
+    return check(caller, person="accounts.change_team", system=True)
+
+
+@rule("accounts.view_api_keys")
+def can_view_api_keys(caller: Caller) -> Decision:
+    managing = can_manage_api_keys(caller)
+    return managing if managing else check(caller, person="accounts.view_serviceapikey")
+
+
+@rule("accounts.manage_api_keys")
+def can_manage_api_keys(caller: Caller) -> Decision:
+    """Create and revoke integrators' API keys."""
+    return check(caller, person="accounts.manage_api_keys", system=True)

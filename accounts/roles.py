@@ -1,4 +1,6 @@
-"""Each role's permissions, in code. `sync_roles` makes the groups match, on every migrate.
+"""Each role's permissions, in code. `sync_roles` makes the groups match, on every migrate,
+and records what it changed (`role.permissions_synced`): a role's rights changing is a
+security event, whether a person or a release changed them.
 
 Separation of duties: the security admin manages people, roles, factors and keys, and has
 no permission on customer data. Customer permissions join these lists when the customers
@@ -12,7 +14,14 @@ from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
+from accounts.actions import ROLES_SYNCED
 from accounts.models import Role
+from audit.services import audit_record
+from ccplatform.context import Actor
+
+__all__ = ["ROLE_PERMISSIONS", "Role", "group_name", "sync_roles"]
+
+MIGRATE = Actor.system("migrate")
 
 _CUSTOMER_WORK = (
     "customers.view_customer",
@@ -71,12 +80,33 @@ def _permissions(names: tuple[str, ...]) -> list[Permission]:
     return found
 
 
+def _names(group: Group) -> set[str]:
+    return {
+        f"{app}.{codename}"
+        for app, codename in group.permissions.values_list("content_type__app_label", "codename")
+    }
+
+
 @transaction.atomic
-def sync_roles() -> None:
-    """Create one group per role and give it exactly the permissions listed above."""
+def sync_roles() -> dict[str, dict[str, list[str]]]:
+    """Create one group per role and give it exactly the permissions listed above.
+
+    Returns, per role whose group changed, the permissions added and removed; when any
+    changed, one audit event records them all.
+    """
     # Permissions of apps migrated after this one do not exist yet at this point of migrate.
     for app_config in apps.get_app_configs():
         create_permissions(app_config, verbosity=0)
+    changes: dict[str, dict[str, list[str]]] = {}
     for role, names in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=group_name(role))
+        group, created = Group.objects.get_or_create(name=group_name(role))
+        before = set() if created else _names(group)
         group.permissions.set(_permissions(names))
+        if created or before != set(names):
+            changes[role.value] = {
+                "added": sorted(set(names) - before),
+                "removed": sorted(before - set(names)),
+            }
+    if changes:
+        audit_record(actor=MIGRATE, action=ROLES_SYNCED, details={"roles": changes})
+    return changes

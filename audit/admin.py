@@ -1,6 +1,7 @@
 """The audit tables in the admin: events, checkpoints and verification runs read-only for
-everyone; alerts read-only too, with two actions that go through audit.alerting (so they
-are audited like the same buttons on the alert queue page).
+everyone who may read the log; alerts read-only too, with two actions that go through
+audit.services.alerts (so they are audited like the same buttons on the alert queue page).
+Who may see and do what is asked of audit.permissions, as on the pages and the API.
 
 Closing needs a note, so "close" first shows a small page asking for it (as Django's own
 "delete selected" asks for confirmation); the alert queue page offers the same per alert.
@@ -17,15 +18,22 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
-from audit.access import actor_of
-from audit.alerting import CLOSE_NOTE_MAX, acknowledge, close
 from audit.models import Alert, AuditArchive, AuditEvent, Checkpoint, VerificationRun
+from audit.permissions import can_handle_alerts, can_read_alerts, can_read_events
+from audit.services.alerts import CLOSE_NOTE_MAX, alert_acknowledge, alert_close
+from ccplatform.callers import caller_of
 from ccplatform.errors import ServiceError
 
 
 class ReadOnlyAdmin[M: Model](admin.ModelAdmin[M]):
     """Every field shown, nothing added, changed or deleted (the tables are append-only,
-    alerts change only through their services)."""
+    alerts change only through their services). Viewing needs `can_read_events`."""
+
+    def has_view_permission(self, request: HttpRequest, obj: M | None = None) -> bool:
+        return bool(can_read_events(caller_of(request)))
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
 
     def get_readonly_fields(self, request: HttpRequest, obj: M | None = None) -> list[str]:
         return [field.name for field in self.model._meta.fields]
@@ -60,27 +68,19 @@ class AuditEventAdmin(ReadOnlyAdmin[AuditEvent]):
     list_select_related = False
 
 
-class ChainProofAdmin[M: Model](ReadOnlyAdmin[M]):
-    """Checkpoints and verification runs are the log's proof of integrity: whoever may read
-    the log (audit.view_auditevent) may read them, as on the chain status page."""
-
-    def has_view_permission(self, request: HttpRequest, obj: M | None = None) -> bool:
-        return request.user.has_perm("audit.view_auditevent")
-
-
 @admin.register(Checkpoint)
-class CheckpointAdmin(ChainProofAdmin[Checkpoint]):
+class CheckpointAdmin(ReadOnlyAdmin[Checkpoint]):
     list_display = ["chain", "seq", "created_at", "event_id", "key_version"]
     list_filter = ["chain", "key_version"]
 
 
 @admin.register(AuditArchive)
-class AuditArchiveAdmin(ChainProofAdmin[AuditArchive]):
+class AuditArchiveAdmin(ReadOnlyAdmin[AuditArchive]):
     list_display = ["created_at", "before", "event_count", "file_name", "dropped_at"]
 
 
 @admin.register(VerificationRun)
-class VerificationRunAdmin(ChainProofAdmin[VerificationRun]):
+class VerificationRunAdmin(ReadOnlyAdmin[VerificationRun]):
     list_display = [
         "started_at",
         "kind",
@@ -108,9 +108,12 @@ class AlertAdmin(ReadOnlyAdmin[Alert]):
     search_fields = ["=subject"]
     actions = ["acknowledge_alerts", "close_alerts"]
 
+    def has_view_permission(self, request: HttpRequest, obj: Alert | None = None) -> bool:
+        return bool(can_read_alerts(caller_of(request)))
+
     def has_handle_permission(self, request: HttpRequest) -> bool:
-        """Acting on alerts needs audit.change_alert (the form itself stays read-only)."""
-        return request.user.has_perm("audit.change_alert")
+        """Acting on alerts (the form itself stays read-only)."""
+        return bool(can_handle_alerts(caller_of(request)))
 
     def _refused(self, request: HttpRequest, alert: Alert, refusal: ServiceError) -> None:
         self.message_user(request, f"{alert}: {refusal.message}", messages.WARNING)
@@ -120,7 +123,7 @@ class AlertAdmin(ReadOnlyAdmin[Alert]):
         done = 0
         for alert in queryset:
             try:
-                acknowledge(alert, actor=actor_of(request))
+                alert_acknowledge(alert, caller=caller_of(request))
             except ServiceError as refusal:
                 self._refused(request, alert, refusal)
             else:
@@ -136,7 +139,7 @@ class AlertAdmin(ReadOnlyAdmin[Alert]):
             done = 0
             for alert in queryset:
                 try:
-                    close(alert, actor=actor_of(request), note=form.cleaned_data["note"])
+                    alert_close(alert, caller=caller_of(request), note=form.cleaned_data["note"])
                 except ServiceError as refusal:
                     self._refused(request, alert, refusal)
                 else:

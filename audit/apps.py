@@ -10,7 +10,11 @@ class AuditConfig(AppConfig):
     def ready(self) -> None:
         from django.db.backends.signals import connection_created
 
-        from audit import checks  # noqa: F401 - registers the system checks
+        from audit import actions, checks  # noqa: F401 - the registry; the system checks
         from audit.chaining import register_sqlite_functions
+        from audit.services.denials import access_denied_record
+        from ccplatform.gate import install_denial_recorder
 
         connection_created.connect(register_sqlite_functions, dispatch_uid="audit_sqlite")
+        # Every refusal of the gate, in every app, is one access.denied event.
+        install_denial_recorder(access_denied_record)

@@ -1,4 +1,5 @@
-"""Retention of the audit log itself: seal a time range into a file, then drop it whole.
+"""Retention of the audit log itself: what sealing writes and checks (the services that seal
+and drop are in audit.services.archives).
 
 Rows are never deleted one by one. An archive is made in two steps, run by an operator:
 
@@ -19,23 +20,20 @@ import hashlib
 import json
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import connection
 from django.utils import timezone
 
-from audit.archive_seals import archived_starts, seal_signature, seal_valid
+from audit.archive_seals import archived_starts, seal_valid
 from audit.chaining import link_hash
 from audit.exporting import event_record
 from audit.models import AuditArchive, AuditEvent
 from audit.models.chains import GENESIS_HASH
-from audit.services import audit_record
-from audit.triggers import append_only_lifted
-from audit.verification import verify_chains
-from ccplatform.context import Actor
 from ccplatform.errors import ServiceError
 
 FETCH_SIZE = 5000
@@ -77,38 +75,41 @@ def _archived_rows(
         )
 
 
-def archive_line(event: AuditEvent) -> str:
-    record: dict[str, Any] = {
-        **event_record(event),
-        "prev_hash": event.prev_hash,
-        "canonical": event.canonical,
-    }
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+@dataclass(frozen=True)
+class SealedFile:
+    """What was written: the file's name and sha256, per chain [first, last, last hash]."""
+
+    file_name: str
+    sha256: str
+    chains: dict[str, list[Any]]
+    event_count: int
 
 
-def seal(*, before: datetime, directory: Path, actor: Actor) -> AuditArchive:
-    """Write the range before `before` to a file in `directory` and record its sealed manifest."""
+def plan_range(before: datetime) -> tuple[dict[int, tuple[int, str]], dict[int, int]]:
+    """Where each chain's archived part ends now, and where the new range would end."""
     hot_limit = timezone.now() - timedelta(days=settings.AUDIT_HOT_DAYS)
     if before > hot_limit:
         raise ArchiveError(
             f"Only events older than AUDIT_HOT_DAYS ({settings.AUDIT_HOT_DAYS} days) can be "
             f"archived: choose a date before {hot_limit:%Y-%m-%d}."
         )
-    if not directory.is_dir():
-        raise ArchiveError(f"{directory} is not a folder.")
-    run = verify_chains(full=True, trigger="archive", make_checkpoints=True)
-    if not run.ok:
-        raise ArchiveError("The audit log does not verify: run `audit_verify` and fix that first.")
     previous = archived_starts().starts
-    boundaries = _boundaries(before, previous)
-    if not boundaries:
-        raise ArchiveError(f"Nothing before {before:%Y-%m-%d} is left to archive.")
+    return previous, _boundaries(before, previous)
+
+
+def write_file(
+    *,
+    before: datetime,
+    directory: Path,
+    previous: dict[int, tuple[int, str]],
+    boundaries: dict[int, int],
+) -> SealedFile:
+    """Write the range to a new file in `directory` (never overwriting one), synced to disk."""
     file_name = f"audit-archive-{before:%Y%m%d}-{timezone.now():%Y%m%dT%H%M%S}.jsonl"
-    path = directory / file_name
     digest = hashlib.sha256()
     chains: dict[str, list[Any]] = {}
     count = 0
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd = os.open(directory / file_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         for event in _archived_rows(boundaries, previous):
             line = archive_line(event)
@@ -119,29 +120,19 @@ def seal(*, before: datetime, directory: Path, actor: Actor) -> AuditArchive:
             count += 1
         handle.flush()
         os.fsync(handle.fileno())
-    version = settings.AUDIT_CHECKPOINT_KEYRING.active
-    with transaction.atomic():
-        archive = AuditArchive(
-            created_at=timezone.now(),
-            before=before,
-            file_name=file_name,
-            file_sha256=digest.hexdigest(),
-            event_count=count,
-            chains=chains,
-            key_version=version,
-        )
-        archive.seal = seal_signature(archive, version)
-        archive.save()
-        audit_record(
-            actor=actor,
-            action="audit.archive_sealed",
-            target=archive,
-            details={"events": count, "chains": len(chains), "before": before.isoformat()},
-        )
-    return archive
+    return SealedFile(file_name, digest.hexdigest(), chains, count)
 
 
-# --- Checking a file and dropping its range ------------------------------------------------
+def archive_line(event: AuditEvent) -> str:
+    record: dict[str, Any] = {
+        **event_record(event),
+        "prev_hash": event.prev_hash,
+        "canonical": event.canonical,
+    }
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+# --- Checking a file --------------------------------------------------------------------
 
 
 def check_file(archive: AuditArchive, path: Path) -> None:
@@ -178,39 +169,3 @@ def check_file(archive: AuditArchive, path: Path) -> None:
     ends = {chain: [entry[1], entry[2]] for chain, entry in archive.chains.items()}
     if {chain: [seq, hash_] for chain, (seq, hash_) in last.items()} != ends:
         raise ArchiveError(f"{path} does not end where the sealed manifest says.")
-
-
-def drop(archive: AuditArchive, *, path: Path, actor: Actor) -> int:
-    """Delete the sealed range from the table (one statement per chain); returns rows gone."""
-    if archive.dropped_at is not None:
-        raise ArchiveError("This archive's range was dropped already.")
-    check_file(archive, path)
-    deleted = 0
-    try:
-        with transaction.atomic():
-            with append_only_lifted(connection), connection.cursor() as cursor:
-                for chain, (first, last, _hash) in sorted(archive.chains.items()):
-                    cursor.execute(
-                        "DELETE FROM audit_auditevent WHERE chain = %s AND seq BETWEEN %s AND %s",
-                        [int(chain), first, last],
-                    )
-                    deleted += cursor.rowcount
-            if deleted != archive.event_count:
-                raise ArchiveError(
-                    f"The table holds {deleted} of the {archive.event_count} sealed events: "
-                    "nothing was dropped."
-                )
-            AuditArchive.objects.filter(pk=archive.pk).update(dropped_at=timezone.now())
-            audit_record(
-                actor=actor,
-                action="audit.archive_dropped",
-                target=archive,
-                details={"events": deleted, "file_sha256": archive.file_sha256},
-            )
-    except DatabaseError as error:
-        raise ArchiveError(
-            "The database refused to drop the range; run this as the owner of the audit "
-            f"table (the application's role may only SELECT and INSERT): {error}"
-        ) from None
-    archive.refresh_from_db()
-    return deleted

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import OuterRef, Subquery
-from django.utils import timezone
 
 from audit.models import Checkpoint
 from ccplatform.crypto.keyring import KeyRing, KeyRingError
@@ -40,20 +39,6 @@ def signature_valid(checkpoint: Checkpoint | ExportedCheckpoint) -> bool:
     except KeyRingError:
         return False  # signed with a key version this key ring does not hold
     return hmac.compare_digest(expected, checkpoint.signature)
-
-
-def make_checkpoint(*, chain: int, seq: int, hash_: str, event_id: int) -> Checkpoint:
-    """Sign and store the head (chain, seq, hash); the caller has just verified it."""
-    version = _ring().active
-    return Checkpoint.objects.create(
-        created_at=timezone.now(),
-        chain=chain,
-        seq=seq,
-        hash=hash_,
-        event_id=event_id,
-        key_version=version,
-        signature=signature(chain, seq, hash_, version=version),
-    )
 
 
 def latest_checkpoints() -> dict[int, Checkpoint]:

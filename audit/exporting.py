@@ -18,8 +18,6 @@ from django.http import StreamingHttpResponse
 from audit.chaining import utc_text
 from audit.models import AuditEvent
 from audit.search import EventFilter
-from audit.services import audit_record
-from ccplatform.context import Actor
 
 COLUMNS = (
     "id",
@@ -111,15 +109,6 @@ def streaming_export(
     response = StreamingHttpResponse(lines(events), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
     return response
-
-
-def record_export(*, actor: Actor, event_filter: EventFilter, fmt: str, via: str) -> None:
-    """Exports are audited before they start: who took which range, in which format."""
-    audit_record(
-        actor=actor,
-        action="audit.exported",
-        details={"format": fmt, "via": via, "filter": filter_summary(event_filter)},
-    )
 
 
 def filter_summary(event_filter: EventFilter) -> dict[str, str]:

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from audit.alerting import after_verification
 from audit.forwarding.tasks import forward_events
 from audit.monitoring.tasks import run_monitoring
-from audit.verification import verify_chains
-from ccplatform.context import Actor
+from audit.services.verification import audit_verify
+from ccplatform.callers import Caller
 
 # Celery finds tasks in this module only: the feed's and the rules' are imported here.
 __all__ = ["forward_events", "run_monitoring", "verify_all", "verify_recent"]
 
-ACTOR = Actor.system("audit verification")
+VERIFIER = Caller.system("audit verification")
 
 
 @shared_task(name="audit.tasks.verify_recent")
@@ -30,8 +29,7 @@ def verify_all() -> dict[str, object]:
 
 
 def _verify(*, full: bool) -> dict[str, object]:
-    run = verify_chains(full=full, trigger="schedule", make_checkpoints=True)
-    after_verification(run, actor=ACTOR)
+    run = audit_verify(caller=VERIFIER, full=full, trigger="schedule").run
     return {
         "run": run.pk,
         "ok": run.ok,

@@ -11,12 +11,19 @@ import os
 import re
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import dj_database_url
+
+from ccplatform.crypto.keyring import KeyRing, KeyRingError, LocalKeyFile, parse_keyring
+
 _TRUE = {"1", "true", "yes", "on"}
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour|day)\s*$")
+_PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 _FALSE = {"0", "false", "no", "off"}
 _DOTENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
 
@@ -98,6 +105,17 @@ class Env:
             return list(default or [])
         return [item.strip() for item in value.split(",") if item.strip()]
 
+    def rate(self, name: str, default: str) -> Rate:
+        """`N/second|minute|hour|day` (the form DRF's throttles read too), N at least 1."""
+        value = self._environ.get(name, "").strip() or default
+        match = _RATE.match(value.lower())
+        if match is None or int(match.group(1)) < 1:
+            raise ConfigurationError(
+                f"{name} must look like 30/hour (a whole number of at least 1, then "
+                f"second, minute, hour or day), got {value!r}"
+            )
+        return Rate(int(match.group(1)), match.group(2))
+
     def choice(self, name: str, choices: tuple[str, ...], default: str) -> str:
         value = self._environ.get(name, "").strip().lower() or default
         if value not in choices:
@@ -118,6 +136,21 @@ class Env:
                     f"{name}_FILE points to {file_name!r}, which cannot be read ({error.strerror})"
                 ) from None
         return direct or None
+
+
+@dataclass(frozen=True)
+class Rate:
+    """How many per period: parsed once at start, so a bad value never reaches a request."""
+
+    count: int
+    period: str
+
+    @property
+    def seconds(self) -> int:
+        return _PERIODS[self.period]
+
+    def __str__(self) -> str:
+        return f"{self.count}/{self.period}"
 
 
 def check_secret_key(name: str, value: str | None) -> str:
@@ -164,3 +197,159 @@ def time_zone(name: str, value: str) -> ZoneInfo:
         raise ConfigurationError(
             f"{name}: unknown time zone {value!r} (e.g. Europe/Berlin)"
         ) from None
+
+
+# --- Blocks of settings that take more than one variable ------------------------------------
+
+
+def encryption_keyrings(
+    env: Env, *, production: bool, key_file: Path
+) -> tuple[KeyRing, KeyRing, bool]:
+    """The field-encryption and blind-index key rings, and whether they came from the local
+    key file (the embedded default: generated once, with a loud warning at start)."""
+    field_keys = env.secret("FIELD_ENCRYPTION_KEYS")
+    blind_keys = env.secret("BLIND_INDEX_KEYS")
+    try:
+        if field_keys and blind_keys:
+            return (
+                parse_keyring(
+                    field_keys,
+                    env.optional("FIELD_ENCRYPTION_ACTIVE_KEY"),
+                    name="FIELD_ENCRYPTION_KEYS",
+                ),
+                parse_keyring(
+                    blind_keys, env.optional("BLIND_INDEX_ACTIVE_KEY"), name="BLIND_INDEX_KEYS"
+                ),
+                False,
+            )
+        if field_keys or blind_keys:
+            missing, given = (
+                ("BLIND_INDEX_KEYS", "FIELD_ENCRYPTION_KEYS")
+                if field_keys
+                else ("FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEYS")
+            )
+            raise ConfigurationError(
+                f"{missing} (or {missing}_FILE) is required with {given} "
+                "(`python -m ccplatform.crypto.keygen` prints a pair)"
+            )
+        if production:
+            raise ConfigurationError(
+                "FIELD_ENCRYPTION_KEYS and BLIND_INDEX_KEYS (or their _FILE variants) are "
+                "required in production (`python -m ccplatform.crypto.keygen` prints a pair)"
+            )
+        key_file.parent.mkdir(exist_ok=True)
+        field_ring, blind_ring, _created = LocalKeyFile(key_file).load_or_create()
+        return field_ring, blind_ring, True
+    except KeyRingError as error:
+        raise ConfigurationError(str(error)) from None
+
+
+def checkpoint_keyring(env: Env, *, production: bool, key_file: Path) -> KeyRing:
+    """The key ring that signs audit checkpoints and archive seals."""
+    keys = env.secret("AUDIT_CHECKPOINT_KEYS")
+    try:
+        if keys:
+            return parse_keyring(
+                keys, env.optional("AUDIT_CHECKPOINT_ACTIVE_KEY"), name="AUDIT_CHECKPOINT_KEYS"
+            )
+        if production:
+            raise ConfigurationError(
+                "AUDIT_CHECKPOINT_KEYS (or AUDIT_CHECKPOINT_KEYS_FILE) is required in production "
+                "(`python -m ccplatform.crypto.keygen` prints one)"
+            )
+        key_file.parent.mkdir(exist_ok=True)
+        return LocalKeyFile(key_file).extra_ring("audit_checkpoint")
+    except KeyRingError as error:
+        raise ConfigurationError(str(error)) from None
+
+
+def mailers(env: Env, *, production: bool) -> dict[str, Any]:
+    """Django's MAILERS: SMTP when EMAIL_HOST is set (required in production), else the
+    process output (development)."""
+    host = env.optional("EMAIL_HOST")
+    if production and not host:
+        # People are told by email when their password or second factor changes.
+        raise ConfigurationError("EMAIL_HOST is required in production (security notifications)")
+    if not host:
+        return {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+    return {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": host,
+                "port": env.integer("EMAIL_PORT", 587, minimum=1),
+                "username": env.optional("EMAIL_HOST_USER") or "",
+                "password": env.secret("EMAIL_HOST_PASSWORD") or "",
+                "use_tls": env.flag("EMAIL_USE_TLS", True),
+            },
+        }
+    }
+
+
+def filesystem_broker(folder: Path) -> tuple[dict[str, Any], str]:
+    """The embedded default's broker, which needs no server (messages are files under
+    `folder`/broker), and its result backend; the folders are made here."""
+    for name in ("broker/queue", "broker/processed", "broker/control", "celery-results"):
+        (folder / name).mkdir(parents=True, exist_ok=True)
+    options = {
+        "data_folder_in": str(folder / "broker" / "queue"),
+        "data_folder_out": str(folder / "broker" / "queue"),
+        "processed_folder": str(folder / "broker" / "processed"),
+        "store_processed": False,
+        # Celery's broadcast (control) messages; the default is a folder in the cwd.
+        "control_folder": str(folder / "broker" / "control"),
+    }
+    return options, f"file://{folder / 'celery-results'}"
+
+
+def database(env: Env, *, production: bool, base_dir: Path, var_dir: Path) -> dict[str, Any]:
+    """The default database from DATABASE_URL (an SQLite file under var/ in development),
+    with persistent connections; SQLite in WAL mode with IMMEDIATE transactions."""
+    url = env.secret("DATABASE_URL")
+    if not url:
+        if production:
+            raise ConfigurationError("DATABASE_URL (or DATABASE_URL_FILE) is required")
+        url = f"sqlite:///{var_dir / 'db.sqlite3'}"
+        var_dir.mkdir(exist_ok=True)
+    try:
+        config: dict[str, Any] = dict(
+            dj_database_url.parse(
+                url,
+                conn_max_age=env.integer("DB_CONN_MAX_AGE", 600, minimum=0),
+                conn_health_checks=True,
+            )
+        )
+    except ValueError as error:
+        raise ConfigurationError(f"DATABASE_URL is not a database URL ({error})") from None
+    if not config.get("ENGINE"):
+        raise ConfigurationError("DATABASE_URL has an unsupported scheme")
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        if config["NAME"] != ":memory:":
+            # sqlite:///var/db.sqlite3 is relative to the checkout, not to the current folder.
+            config["NAME"] = str(base_dir / config["NAME"])
+        # Web, worker and beat share one file: WAL lets readers run beside the writer, and
+        # IMMEDIATE transactions take the write lock up front instead of failing mid-way.
+        config["OPTIONS"] = {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    return config
+
+
+def caches(redis_url: str | None, var_dir: Path) -> dict[str, Any]:
+    """The shared cache (throttles must be shared by every process): Redis, or a folder."""
+    if redis_url:
+        return {
+            "default": {
+                "BACKEND": "ccplatform.cache.PrefixedRedisCache",
+                "LOCATION": redis_url,
+                "KEY_PREFIX": "ccplatform",
+            }
+        }
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(var_dir / "cache"),
+        }
+    }

@@ -1,4 +1,5 @@
-"""Request-wide middleware: request id and audit context, and no caching of dynamic pages."""
+"""Request-wide middleware: request id and audit context, no caching of dynamic pages, and
+the error page for the platform's own errors."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
 
 from ccplatform.context import RequestInfo, client_ip, new_request_id, request_context
+from ccplatform.crypto.providers import DecryptionError
+from ccplatform.errors import PlatformError, error_info, error_response
 
 REQUEST_ID_HEADER = "X-Request-ID"
 
@@ -53,3 +56,21 @@ class NoStoreMiddleware:
         if not response.has_header("Cache-Control"):
             patch_cache_control(response, private=True, no_store=True)
         return response
+
+
+class PlatformErrorMiddleware:
+    """A PlatformError (or failed decryption) that a page did not handle becomes the error
+    page with its status, message and headers (ccplatform.errors.error_info), as the API
+    would answer it, instead of a 500."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, PlatformError | DecryptionError):
+            return None  # Django's own handlers (404, 403, 500) answer the rest
+        info = error_info(exception)
+        return error_response(request, info) if info is not None else None

@@ -12,21 +12,25 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import dj_database_url
 import django_stubs_ext
 from django.utils.csp import CSP
 
 from ccplatform.config import (
     ConfigurationError,
     Env,
+    caches,
     check_secret_key,
+    checkpoint_keyring,
+    database,
+    encryption_keyrings,
     fail,
+    filesystem_broker,
+    mailers,
     read_dotenv,
     time_zone,
     working_days,
     working_hours,
 )
-from ccplatform.crypto.keyring import KeyRingError, LocalKeyFile, parse_keyring
 from ccplatform.logging import build_logging_config
 
 django_stubs_ext.monkeypatch()
@@ -53,25 +57,9 @@ try:
         raise ConfigurationError("ALLOWED_HOSTS is required in production (comma-separated)")
     CSRF_TRUSTED_ORIGINS = env.items("CSRF_TRUSTED_ORIGINS")
 
-    _database_url = env.secret("DATABASE_URL")
-    if not _database_url:
-        if PRODUCTION:
-            raise ConfigurationError("DATABASE_URL (or DATABASE_URL_FILE) is required")
-        _database_url = f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
-        VAR_DIR.mkdir(exist_ok=True)
-    try:
-        _database = dj_database_url.parse(
-            _database_url,
-            conn_max_age=env.integer("DB_CONN_MAX_AGE", 600, minimum=0),
-            conn_health_checks=True,
-        )
-    except ValueError as error:
-        raise ConfigurationError(f"DATABASE_URL is not a database URL ({error})") from None
-    if not _database.get("ENGINE"):
-        raise ConfigurationError("DATABASE_URL has an unsupported scheme")
-    if _database["ENGINE"] == "django.db.backends.sqlite3" and _database["NAME"] != ":memory:":
-        # sqlite:///var/db.sqlite3 is relative to the checkout, not to the current directory.
-        _database["NAME"] = str(BASE_DIR / _database["NAME"])
+    DATABASES: dict[str, Any] = {
+        "default": database(env, production=PRODUCTION, base_dir=BASE_DIR, var_dir=VAR_DIR)
+    }
 
     REDIS_URL = env.secret("REDIS_URL")
     CELERY_BROKER_URL = env.secret("CELERY_BROKER_URL") or REDIS_URL
@@ -83,12 +71,13 @@ try:
     SECURE_SSL_REDIRECT = PRODUCTION and env.flag("SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_PRELOAD = env.flag("SECURE_HSTS_PRELOAD", True)
     _proxy_header = env.optional("SECURE_PROXY_SSL_HEADER")
-    API_THROTTLE_ANON = env.text("API_THROTTLE_ANON", "60/minute")
-    API_THROTTLE_USER = env.text("API_THROTTLE_USER", "600/minute")
+    # Rates are parsed here, so a malformed one stops the process at start, not a request.
+    API_THROTTLE_ANON = str(env.rate("API_THROTTLE_ANON", "60/minute"))
+    API_THROTTLE_USER = str(env.rate("API_THROTTLE_USER", "600/minute"))
     HEARTBEAT_SECONDS = env.integer("CELERY_HEARTBEAT_SECONDS", 60, minimum=1)
     DATA_UPLOAD_MAX_MEMORY_SIZE = env.integer("MAX_REQUEST_BYTES", 1_048_576, minimum=1024)
     TRUSTED_PROXY_COUNT = env.integer("TRUSTED_PROXY_COUNT", 0, minimum=0)
-    API_THROTTLE_KEY = env.text("API_THROTTLE_KEY", "1200/minute")
+    API_THROTTLE_KEY = str(env.rate("API_THROTTLE_KEY", "1200/minute"))
     SESSION_IDLE_MINUTES = env.integer("SESSION_IDLE_MINUTES", 15, minimum=1)
     SESSION_ABSOLUTE_HOURS = env.integer("SESSION_ABSOLUTE_HOURS", 12, minimum=1)
     LOCKOUT_THRESHOLD = env.integer("LOCKOUT_THRESHOLD", 10, minimum=1)
@@ -97,47 +86,14 @@ try:
     SIGNIN_IP_WINDOW_SECONDS = env.integer("SIGNIN_IP_WINDOW_SECONDS", 900, minimum=1)
     DORMANT_DAYS = env.integer("DORMANT_DAYS", 90, minimum=1)
     PHONE_DEFAULT_REGION = env.text("PHONE_DEFAULT_REGION", "US").upper()
-    REVEAL_RATE = env.text("REVEAL_RATE", "30/hour")
+    REVEAL_RATE = env.rate("REVEAL_RATE", "30/hour")
 
     # Field encryption and blind-index keys (ccplatform.crypto): from the environment or
     # secret files in production; a generated local file in the embedded default.
-    _field_keys = env.secret("FIELD_ENCRYPTION_KEYS")
-    _blind_keys = env.secret("BLIND_INDEX_KEYS")
     KEY_FILE = VAR_DIR / "keyring.json"
-    try:
-        if _field_keys and _blind_keys:
-            FIELD_ENCRYPTION_KEYRING = parse_keyring(
-                _field_keys,
-                env.optional("FIELD_ENCRYPTION_ACTIVE_KEY"),
-                name="FIELD_ENCRYPTION_KEYS",
-            )
-            BLIND_INDEX_KEYRING = parse_keyring(
-                _blind_keys, env.optional("BLIND_INDEX_ACTIVE_KEY"), name="BLIND_INDEX_KEYS"
-            )
-            KEYS_FROM_LOCAL_FILE = False
-        elif not (_field_keys or _blind_keys) and PRODUCTION:
-            raise ConfigurationError(
-                "FIELD_ENCRYPTION_KEYS and BLIND_INDEX_KEYS (or their _FILE variants) are "
-                "required in production (`python -m ccplatform.crypto.keygen` prints a pair)"
-            )
-        elif _field_keys or _blind_keys:
-            _missing, _given = (
-                ("BLIND_INDEX_KEYS", "FIELD_ENCRYPTION_KEYS")
-                if _field_keys
-                else ("FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEYS")
-            )
-            raise ConfigurationError(
-                f"{_missing} (or {_missing}_FILE) is required with {_given} "
-                "(`python -m ccplatform.crypto.keygen` prints a pair)"
-            )
-        else:
-            VAR_DIR.mkdir(exist_ok=True)
-            FIELD_ENCRYPTION_KEYRING, BLIND_INDEX_KEYRING, _created = LocalKeyFile(
-                KEY_FILE
-            ).load_or_create()
-            KEYS_FROM_LOCAL_FILE = True
-    except KeyRingError as _error:
-        raise ConfigurationError(str(_error)) from None
+    FIELD_ENCRYPTION_KEYRING, BLIND_INDEX_KEYRING, KEYS_FROM_LOCAL_FILE = encryption_keyrings(
+        env, production=PRODUCTION, key_file=KEY_FILE
+    )
     FIELD_ENCRYPTION_PROVIDER = env.text(
         "FIELD_ENCRYPTION_PROVIDER", "ccplatform.crypto.providers.LocalKeyProvider"
     )
@@ -145,24 +101,7 @@ try:
     # Audit log (audit/): hash-chain shards, checkpoint signing key, monitoring thresholds,
     # SIEM feed and the retention of the log itself. README "Configuration" explains each.
     AUDIT_CHAINS = env.integer("AUDIT_CHAINS", 64, minimum=1)
-    _checkpoint_keys = env.secret("AUDIT_CHECKPOINT_KEYS")
-    try:
-        if _checkpoint_keys:
-            AUDIT_CHECKPOINT_KEYRING = parse_keyring(
-                _checkpoint_keys,
-                env.optional("AUDIT_CHECKPOINT_ACTIVE_KEY"),
-                name="AUDIT_CHECKPOINT_KEYS",
-            )
-        elif PRODUCTION:
-            raise ConfigurationError(
-                "AUDIT_CHECKPOINT_KEYS (or AUDIT_CHECKPOINT_KEYS_FILE) is required in production "
-                "(`python -m ccplatform.crypto.keygen` prints one)"
-            )
-        else:
-            VAR_DIR.mkdir(exist_ok=True)
-            AUDIT_CHECKPOINT_KEYRING = LocalKeyFile(KEY_FILE).extra_ring("audit_checkpoint")
-    except KeyRingError as _error:
-        raise ConfigurationError(str(_error)) from None
+    AUDIT_CHECKPOINT_KEYRING = checkpoint_keyring(env, production=PRODUCTION, key_file=KEY_FILE)
     AUDIT_CHECKPOINT_MINUTES = env.integer("AUDIT_CHECKPOINT_MINUTES", 60, minimum=1)
     AUDIT_FULL_VERIFY_HOUR = env.integer("AUDIT_FULL_VERIFY_HOUR", 2, minimum=0)
     if AUDIT_FULL_VERIFY_HOUR > 23:
@@ -187,6 +126,9 @@ try:
     AUDIT_FORWARD_SECONDS = env.integer("AUDIT_FORWARD_SECONDS", 30, minimum=1)
     AUDIT_HOT_DAYS = env.integer("AUDIT_HOT_DAYS", 90, minimum=1)
     AUDIT_RETENTION_DAYS = env.integer("AUDIT_RETENTION_DAYS", 2190, minimum=365)
+
+    MAILERS: dict[str, Any] = mailers(env, production=PRODUCTION)
+    DEFAULT_FROM_EMAIL = env.optional("DEFAULT_FROM_EMAIL") or "ccplatform@localhost"
 except ConfigurationError as _error:
     fail(_error)
 
@@ -214,6 +156,7 @@ INSTALLED_APPS = [
     "customers",
     "retention",
     "incidents",
+    "demo",  # demo data for the embedded default; above every app, imported by none
 ]
 
 MIDDLEWARE = [
@@ -227,12 +170,15 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Ends sessions without a verified factor or past their lifetime, then attaches the
+    # request's one Caller (ccplatform.callers), which every view, selector and service uses.
     "accounts.middleware.SessionPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django_structlog.middlewares.RequestMiddleware",
     "ccplatform.middleware.NoStoreMiddleware",
+    "ccplatform.middleware.PlatformErrorMiddleware",
 ]
 
 ROOT_URLCONF = "ccplatform.urls"
@@ -251,6 +197,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.session_policy",
+                "ccplatform.context_processors.abilities",
             ],
         },
     },
@@ -258,33 +205,10 @@ TEMPLATES = [
 
 # --- Data ----------------------------------------------------------------------------------
 
-DATABASES: dict[str, Any] = {"default": _database}
-if _database["ENGINE"] == "django.db.backends.sqlite3":
-    # Web, worker and beat share one file: WAL lets readers run beside the writer, and
-    # IMMEDIATE transactions take the write lock up front instead of failing mid-way.
-    _database["OPTIONS"] = {
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "ccplatform.cache.PrefixedRedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "ccplatform",
-        }
-    }
-else:
-    # Shared by every process of the embedded default (throttles must be shared).
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(VAR_DIR / "cache"),
-        }
-    }
+# Shared by every process (throttles must be shared): Redis, or a folder in the embedded default.
+CACHES = caches(REDIS_URL, VAR_DIR)
 
 # --- Security ------------------------------------------------------------------------------
 
@@ -424,17 +348,7 @@ if CELERY_BROKER_URL:
 else:
     # The embedded default's broker needs no server: messages are files under var/broker.
     CELERY_BROKER_URL = "filesystem://"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(VAR_DIR / "broker" / "queue"),
-        "data_folder_out": str(VAR_DIR / "broker" / "queue"),
-        "processed_folder": str(VAR_DIR / "broker" / "processed"),
-        "store_processed": False,
-        # Celery's broadcast (control) messages; the default is a folder in the cwd.
-        "control_folder": str(VAR_DIR / "broker" / "control"),
-    }
-    CELERY_RESULT_BACKEND = f"file://{VAR_DIR / 'celery-results'}"
-    for _folder in ("broker/queue", "broker/processed", "broker/control", "celery-results"):
-        (VAR_DIR / _folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS, CELERY_RESULT_BACKEND = filesystem_broker(VAR_DIR)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_HEARTBEAT_SECONDS = HEARTBEAT_SECONDS
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
@@ -448,31 +362,6 @@ LOGGING = build_logging_config(level=LOG_LEVEL, json_output=LOG_FORMAT == "json"
 
 # --- Misc ----------------------------------------------------------------------------------
 
-try:
-    _email_host = env.optional("EMAIL_HOST")
-    if PRODUCTION and not _email_host:
-        # People are told by email when their password or second factor changes.
-        raise ConfigurationError("EMAIL_HOST is required in production (security notifications)")
-    MAILERS: dict[str, Any] = {
-        "default": (
-            {
-                "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-                "OPTIONS": {
-                    "host": _email_host,
-                    "port": env.integer("EMAIL_PORT", 587, minimum=1),
-                    "username": env.optional("EMAIL_HOST_USER") or "",
-                    "password": env.secret("EMAIL_HOST_PASSWORD") or "",
-                    "use_tls": env.flag("EMAIL_USE_TLS", True),
-                },
-            }
-            if _email_host
-            # Without a mail server, notifications are written to the process output.
-            else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
-        )
-    }
-except ConfigurationError as _error:
-    fail(_error)
-DEFAULT_FROM_EMAIL = env.optional("DEFAULT_FROM_EMAIL") or "ccplatform@localhost"
 # Keep the allowance small: the API accepts JSON documents, not uploads.
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 CCPLATFORM_VERSION = "0.1.0"

@@ -6,7 +6,7 @@ from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
 
-from ccplatform.context import Actor
+from ccplatform.callers import Caller
 from ccplatform.crypto.rotation import DEFAULT_BATCH_SIZE, rotation_job, rotation_run
 
 HEARTBEAT_CACHE_KEY = "ccplatform:heartbeat"
@@ -44,7 +44,7 @@ def rotate_keys(
     """
     result = rotation_run(
         rotation_job(job),
-        actor=Actor.system("rotate_keys task"),
+        caller=Caller.system("rotate_keys task"),
         batch_size=batch_size,
         max_batches=max_batches,
         after=after,

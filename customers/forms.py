@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 
-from accounts.models import Team
+from accounts.selectors import Team
 from ccplatform.crypto.blind_index import LookupKind
 from customers.fields import FIELDS, REVEALABLE
 from customers.models import InteractionChannel, InteractionOutcome

@@ -1,61 +1,113 @@
-"""Who may do what with customers: `can_*` predicates and the API permission classes."""
+"""Who may do what with customers: `can_*` predicates over the Caller.
+
+The single source of each rule: the workspace pages, the API's permission classes
+(customers.api.permissions), templates (`can.customers.<name>`) and the services and
+selectors themselves ask these. Which records a caller reaches is the selector's scope
+(customers.selectors); these say what the caller may do at all.
+
+Rules marked `personal_data` show or change customers' personal data in plain text (reveal,
+history, writes): the gate's PERSONAL_DATA requirements apply to them. Masked reads (list,
+search, the masked record) are not among them.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
 
-from rest_framework.permissions import BasePermission
-from rest_framework.request import Request
+from ccplatform.callers import Caller
+from ccplatform.permissions import ANY, Decision, check, first_refusal, rule
+from ccplatform.scopes import Scope
+from customers.fields import MEDICAL_FIELDS
 
-from accounts.models import ServiceAPIKey
-from accounts.models.api_keys import Scope
-from accounts.permissions import AnyUser, ScopeOrPermission, is_person, record_denied
-
-
-def can_view_customers(user: AnyUser) -> bool:
-    return is_person(user) and user.has_perm("customers.view_customer")
+MEDICAL_MESSAGE = "Medical fields need the medical permission."
 
 
-def can_reveal(user: AnyUser) -> bool:
-    return is_person(user) and user.has_perm("customers.reveal_customer")
+@rule("customers.view")
+def can_view_customers(caller: Caller) -> Decision:
+    """List and search customers and open their masked records."""
+    return check(caller, person="customers.view_customer", key=Scope.CUSTOMERS_READ)
 
 
-def can_view_medical(user: AnyUser) -> bool:
-    return is_person(user) and user.has_perm("customers.view_medical")
+@rule("customers.open_record")
+def can_open_records(caller: Caller) -> Decision:
+    """Ask for one record by id: any person or key; what it reaches is the selector's scope,
+    so a caller without customer access (a compliance officer) gets the same audited 404
+    as for a missing id."""
+    return check(caller, person=ANY, key=ANY)
 
 
-def can_write_customers(user: AnyUser) -> bool:
-    return is_person(user) and user.has_perm("customers.change_customer")
+@rule("customers.read_history")
+def can_read_history(caller: Caller) -> Decision:
+    """A customer's notes and interactions (free text, shown in plain text)."""
+    return check(
+        caller, person="customers.view_customer", key=Scope.CUSTOMERS_READ, personal_data=True
+    )
 
 
-class CustomersRead(ScopeOrPermission):
-    scope = Scope.CUSTOMERS_READ
-    permission = "customers.view_customer"
+@rule("customers.reveal")
+def can_reveal(caller: Caller) -> Decision:
+    """Reveal masked fields, with a reason (integrators that may read may reveal too)."""
+    return check(
+        caller, person="customers.reveal_customer", key=Scope.CUSTOMERS_READ, personal_data=True
+    )
 
 
-class CustomersWrite(ScopeOrPermission):
-    scope = Scope.CUSTOMERS_WRITE
-    permission = "customers.change_customer"
+@rule("customers.view_medical")
+def can_view_medical(caller: Caller) -> Decision:
+    """See medical fields at all (masked or revealed): people with the permission, never keys."""
+    return check(caller, person="customers.view_medical")
 
 
-class CustomersReveal(ScopeOrPermission):
-    # Integrators that may read may also reveal (always with a reason, always audited).
-    scope = Scope.CUSTOMERS_READ
-    permission = "customers.reveal_customer"
+@rule("customers.reveal_fields")
+def can_reveal_fields(caller: Caller, fields: Iterable[str]) -> Decision:
+    """Reveal these fields: medical ones also need the medical permission."""
+    asked = set(fields)
+    medical = can_view_medical(caller) if MEDICAL_FIELDS & asked else can_reveal(caller)
+    return first_refusal(can_reveal(caller), medical)
 
 
-class CustomerRecordAccess(BasePermission):
-    """A verified person or an API key; which records it reaches, the scoped selector decides.
+@rule("customers.create")
+def can_create_customers(caller: Caller) -> Decision:
+    return check(
+        caller, person="customers.add_customer", key=Scope.CUSTOMERS_WRITE, personal_data=True
+    )
 
-    For a single record, a caller without customer access (a compliance officer, a security
-    admin) gets the same audited 404 as for a missing id: a record the caller may not see
-    looks missing, whoever asks.
-    """
 
-    message = "You do not have permission to do this."
+@rule("customers.update")
+def can_update_customers(caller: Caller) -> Decision:
+    return check(
+        caller, person="customers.change_customer", key=Scope.CUSTOMERS_WRITE, personal_data=True
+    )
 
-    def has_permission(self, request: Request, view: Any) -> bool:
-        allowed = isinstance(request.auth, ServiceAPIKey) or is_person(request.user)
-        if not allowed:
-            record_denied(request, view, "not_a_verified_person_or_key")
-        return allowed
+
+@rule("customers.write_medical")
+def can_write_medical(caller: Caller) -> Decision:
+    """Set medical fields: people who may see them, and integrator keys that push them
+    (keys never read them back)."""
+    return check(
+        caller, person="customers.view_medical", key=Scope.CUSTOMERS_WRITE, personal_data=True
+    )
+
+
+@rule("customers.add_note")
+def can_add_notes(caller: Caller) -> Decision:
+    return check(caller, person="customers.add_note", key=Scope.CUSTOMERS_WRITE, personal_data=True)
+
+
+@rule("customers.add_interaction")
+def can_add_interactions(caller: Caller) -> Decision:
+    return check(
+        caller, person="customers.add_interaction", key=Scope.CUSTOMERS_WRITE, personal_data=True
+    )
+
+
+@rule("customers.import")
+def can_import_customers(caller: Caller) -> Decision:
+    """Bulk import from a file: an operator's command (the system)."""
+    return check(caller, system=True)
+
+
+@rule("customers.rescan")
+def can_rescan_notes(caller: Caller) -> Decision:
+    """Re-scan stored free text for card data: a command or the scheduled task."""
+    return check(caller, system=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from ccplatform.context import Actor
+from ccplatform.callers import Caller
 from customers.services.rescan import DEFAULT_BATCH_SIZE, notes_rescan
 
 
@@ -12,7 +12,7 @@ from customers.services.rescan import DEFAULT_BATCH_SIZE, notes_rescan
 def rescan_notes(batch_size: int = DEFAULT_BATCH_SIZE) -> dict[str, dict[str, int]]:
     """Re-scan notes and interaction summaries for card data (resumable, safe to retry)."""
     reports = notes_rescan(
-        actor=Actor.system("customers.tasks.rescan_notes"), batch_size=batch_size
+        caller=Caller.system("customers.tasks.rescan_notes"), batch_size=batch_size
     )
     return {
         report.kind: {

@@ -24,6 +24,7 @@ os.environ.setdefault("AUDIT_CHECKPOINT_KEYS", "1:dGVzdC1hdWRpdC1jaGVja3BvaW50LW
 # Few chains, so that tests see several events on one chain as production sees them.
 os.environ.setdefault("AUDIT_CHAINS", "8")
 
+from ccplatform.config import filesystem_broker
 from ccplatform.settings import *  # noqa: F403
 from ccplatform.settings import CELERY_BROKER_URL, DATABASES, VAR_DIR
 
@@ -36,29 +37,14 @@ TEST_VAR_DIR.mkdir(parents=True, exist_ok=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(TEST_VAR_DIR / "db.sqlite3")}
 if CELERY_BROKER_URL == "filesystem://":
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(TEST_VAR_DIR / "broker" / "queue"),
-        "data_folder_out": str(TEST_VAR_DIR / "broker" / "queue"),
-        "processed_folder": str(TEST_VAR_DIR / "broker" / "processed"),
-        "store_processed": False,
-        # Celery's broadcast (control) messages; the default is a folder in the cwd.
-        "control_folder": str(TEST_VAR_DIR / "broker" / "control"),
-    }
-    CELERY_RESULT_BACKEND = f"file://{TEST_VAR_DIR / 'celery-results'}"
+    CELERY_BROKER_TRANSPORT_OPTIONS, CELERY_RESULT_BACKEND = filesystem_broker(TEST_VAR_DIR)
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(TEST_VAR_DIR / "cache"),
         }
     }
-    for _folder in (
-        "broker/queue",
-        "broker/processed",
-        "broker/control",
-        "celery-results",
-        "cache",
-    ):
-        (TEST_VAR_DIR / _folder).mkdir(parents=True, exist_ok=True)
+    (TEST_VAR_DIR / "cache").mkdir(parents=True, exist_ok=True)
 CELERY_BEAT_SCHEDULE_FILENAME = str(TEST_VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -18,14 +18,15 @@ from accounts.admin.base import (
     AdminAction,
     AuditedModelAdmin,
     add_page,
-    admin_actor,
+    allows,
     changelist_url,
     reason_action,
 )
 from accounts.models import Role, ServiceAPIKey, User
-from accounts.models.api_keys import Scope
-from accounts.permissions import can_manage_api_keys, is_person
+from accounts.permissions import can_manage_api_keys, can_view_api_keys
 from accounts.services.api_keys import api_key_create, api_key_revoke
+from ccplatform.callers import caller_of
+from ccplatform.scopes import SCOPE_CHOICES
 
 
 class ServiceAccountChoiceField(forms.ModelChoiceField[User]):
@@ -41,7 +42,7 @@ class ApiKeyCreateForm(forms.Form):
     )
     name = forms.CharField(max_length=50, help_text="What the key is for, e.g. 'CRM sync'.")
     scopes = forms.MultipleChoiceField(
-        choices=Scope.choices,
+        choices=SCOPE_CHOICES,
         widget=forms.CheckboxSelectMultiple,
         help_text="Give only what the integration needs.",
     )
@@ -86,12 +87,10 @@ class ServiceAPIKeyAdmin(AuditedModelAdmin[ServiceAPIKey]):
         return ", ".join(obj.scopes) or "-"
 
     def has_view_permission(self, request: HttpRequest, obj: ServiceAPIKey | None = None) -> bool:
-        user = request.user
-        may_view = is_person(user) and user.has_perm("accounts.view_serviceapikey")
-        return may_view or can_manage_api_keys(user)
+        return allows(request, can_view_api_keys)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return can_manage_api_keys(request.user)
+        return allows(request, can_manage_api_keys)
 
     def has_change_permission(self, request: HttpRequest, obj: ServiceAPIKey | None = None) -> bool:
         return False
@@ -100,12 +99,12 @@ class ServiceAPIKeyAdmin(AuditedModelAdmin[ServiceAPIKey]):
         return False
 
     def has_revoke_permission(self, request: HttpRequest) -> bool:
-        return can_manage_api_keys(request.user)
+        return allows(request, can_manage_api_keys)
 
     def add_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         def create(data: dict[str, Any]) -> str:
             key, plaintext = api_key_create(
-                actor=admin_actor(request),
+                caller=caller_of(request),
                 user=data["user"],
                 name=data["name"],
                 scopes=data["scopes"],
@@ -134,6 +133,6 @@ class ServiceAPIKeyAdmin(AuditedModelAdmin[ServiceAPIKey]):
         title="Revoke API keys",
         question="These keys stop working at once, for good.",
         submit_label="Revoke",
-        apply=lambda actor, key, reason: api_key_revoke(actor=actor, key=key, reason=reason),
+        apply=lambda caller, key, reason: api_key_revoke(caller=caller, key=key, reason=reason),
         done="Revoked {count} key(s).",
     )

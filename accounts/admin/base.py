@@ -1,5 +1,8 @@
 """What every accounts admin shares: service errors as form errors, reason pages, denials.
 
+Who may do what is asked of the predicates (accounts.permissions) through `allows`, which
+keeps a refusal on the request so that `denials_audited` records the rule that said no.
+
 The admin writes nothing itself. Its pages are plain forms whose data goes to a service;
 a `ServiceError` becomes an error on the form, never a 500, and the service's transaction
 has left nothing behind. Actions that change an account ask for a reason first, because
@@ -29,19 +32,25 @@ from django.http import (
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from audit.models import Outcome
-from audit.services import AuditTarget, audit_record
-from ccplatform.context import Actor
+from ccplatform.callers import Caller, caller_of
 from ccplatform.errors import ServiceError
+from ccplatform.gate import entry_point, record_denial
+from ccplatform.permissions import Decision
 
 FORM_TEMPLATE = "admin/accounts/form_page.html"
 REASON_TEMPLATE = "admin/accounts/reason_action.html"
 REASON_MAX_LENGTH = 500
 
 
-def admin_actor(request: HttpRequest) -> Actor:
-    """The signed-in person the audit log names for what they do in the admin."""
-    return Actor.user(request.user.pk)
+REFUSAL_ATTRIBUTE = "_ccp_admin_refusal"
+
+
+def allows(request: HttpRequest, predicate: Callable[[Caller], Decision]) -> bool:
+    """Ask `predicate` for the request's caller; remember a refusal for `denials_audited`."""
+    decision = predicate(caller_of(request))
+    if not decision:
+        setattr(request, REFUSAL_ATTRIBUTE, decision)
+    return bool(decision)
 
 
 def add_service_error(form: forms.Form, error: ServiceError) -> None:
@@ -91,17 +100,15 @@ def render_page(
 def denials_audited(
     request: HttpRequest, model_admin: admin.ModelAdmin[Any], view: str
 ) -> Iterator[None]:
-    """Record a refused admin page in the audit log, then refuse it as before."""
+    """Record a refused admin page (the rule that said no, through the one denial recorder),
+    then refuse it as before."""
     try:
         yield
     except PermissionDenied:
-        audit_record(
-            actor=admin_actor(request),
-            action="access.denied",
-            target=AuditTarget("page", request.path[:64]),
-            outcome=Outcome.DENIED,
-            details={"admin": model_admin.opts.label_lower, "view": view, "method": request.method},
-        )
+        refusal = getattr(request, REFUSAL_ATTRIBUTE, None)
+        if not isinstance(refusal, Decision):
+            refusal = Decision(False, rule=f"admin.{model_admin.opts.label_lower}", why=view)
+        record_denial(caller_of(request), refusal, resource=entry_point(request))
         raise
 
 
@@ -240,7 +247,7 @@ def reason_action[M: Model](
     title: str,
     question: str,
     submit_label: str,
-    apply: Callable[[Actor, M, str], object],
+    apply: Callable[[Caller, M, str], object],
     done: str,
 ) -> AdminAction[M]:
     """An admin action that asks for a reason, then calls `apply` for each selected row.
@@ -259,12 +266,12 @@ def reason_action[M: Model](
     ) -> HttpResponseBase | None:
         form = ReasonForm(request.POST if request.POST.get("confirm") == "yes" else None)
         if form.is_bound and form.is_valid():
-            actor = admin_actor(request)
+            caller = caller_of(request)
             reason: str = form.cleaned_data["reason"]
             count = 0
             for obj in queryset:
                 try:
-                    apply(actor, obj, reason)
+                    apply(caller, obj, reason)
                 except ServiceError as error:
                     messages.error(request, f"{obj}: {error.message}")
                 else:

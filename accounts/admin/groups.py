@@ -11,8 +11,8 @@ from django.contrib.auth.models import Group
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from accounts.admin.base import AuditedModelAdmin
-from accounts.permissions import can_manage_users, is_person
+from accounts.admin.base import AuditedModelAdmin, allows
+from accounts.permissions import can_view_roles
 
 
 class RoleGroupAdmin(AuditedModelAdmin[Group]):
@@ -46,8 +46,7 @@ class RoleGroupAdmin(AuditedModelAdmin[Group]):
         return ", ".join(sorted(f"{app}.{codename}" for app, codename in names)) or "-"
 
     def has_view_permission(self, request: HttpRequest, obj: Group | None = None) -> bool:
-        user = request.user
-        return (is_person(user) and user.has_perm("auth.view_group")) or can_manage_users(user)
+        return allows(request, can_view_roles)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self.has_view_permission(request)

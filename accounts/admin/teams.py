@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from accounts.admin.base import (
     AuditedModelAdmin,
     add_page,
-    admin_actor,
+    allows,
     change_url,
     changelist_url,
     denials_audited,
@@ -26,16 +26,13 @@ from accounts.admin.base import (
     saved,
 )
 from accounts.models import Team
-from accounts.permissions import is_person
+from accounts.permissions import can_add_teams, can_manage_teams, can_view_teams
 from accounts.services.teams import NAME_MAX_LENGTH, team_create, team_rename
+from ccplatform.callers import caller_of
 
 
 class TeamForm(forms.Form):
     name = forms.CharField(max_length=NAME_MAX_LENGTH)
-
-
-def _may(request: HttpRequest, permission: str) -> bool:
-    return is_person(request.user) and request.user.has_perm(permission)
 
 
 @admin.register(Team)
@@ -52,20 +49,20 @@ class TeamAdmin(AuditedModelAdmin[Team]):
         return str(getattr(obj, "member_total", 0))
 
     def has_view_permission(self, request: HttpRequest, obj: Team | None = None) -> bool:
-        return _may(request, "accounts.view_team") or self.has_change_permission(request, obj)
+        return allows(request, can_view_teams)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return _may(request, "accounts.add_team")
+        return allows(request, can_add_teams)
 
     def has_change_permission(self, request: HttpRequest, obj: Team | None = None) -> bool:
-        return _may(request, "accounts.change_team")
+        return allows(request, can_manage_teams)
 
     def has_delete_permission(self, request: HttpRequest, obj: Team | None = None) -> bool:
         return False
 
     def add_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         def create(data: dict[str, Any]) -> str:
-            team = team_create(actor=admin_actor(request), name=data["name"])
+            team = team_create(caller=caller_of(request), name=data["name"])
             messages.success(request, f"Team {team.name} created.")
             return changelist_url(self)
 
@@ -96,6 +93,6 @@ class TeamAdmin(AuditedModelAdmin[Team]):
             )
 
     def _rename(self, request: HttpRequest, team: Team, data: dict[str, Any]) -> str:
-        team_rename(actor=admin_actor(request), team=team, name=data["name"])
+        team_rename(caller=caller_of(request), team=team, name=data["name"])
         messages.success(request, f"Team {team.name} saved.")
         return change_url(self, team)

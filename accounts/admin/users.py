@@ -21,7 +21,7 @@ from accounts.admin.base import (
     AdminAction,
     AuditedModelAdmin,
     add_page,
-    admin_actor,
+    allows,
     change_url,
     denials_audited,
     object_for_page,
@@ -41,10 +41,12 @@ from accounts.models import (
 )
 from accounts.models.users import HUMAN_ROLES
 from accounts.permissions import (
+    can_add_users,
+    can_disable_users,
     can_manage_users,
     can_reset_mfa,
     can_unlock_users,
-    is_person,
+    can_view_users,
 )
 from accounts.services.mfa import mfa_reset
 from accounts.services.users import (
@@ -55,6 +57,7 @@ from accounts.services.users import (
     user_set_teams,
     user_unlock,
 )
+from ccplatform.callers import caller_of
 from ccplatform.errors import ServiceError
 
 USER_CHANGE_TEMPLATE = "admin/accounts/user_change.html"
@@ -223,33 +226,32 @@ class UserAdmin(AuditedModelAdmin[User]):
     # --- Who may do what (accounts.permissions) --------------------------------------------
 
     def has_view_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
-        user = request.user
-        return (is_person(user) and user.has_perm("accounts.view_user")) or can_manage_users(user)
+        return allows(request, can_view_users)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return can_manage_users(request.user) and request.user.has_perm("accounts.add_user")
+        return allows(request, can_add_users)
 
     def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
-        return can_manage_users(request.user)
+        return allows(request, can_manage_users)
 
     def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         return False  # the audit log refers to every account that ever acted
 
     def has_disable_permission(self, request: HttpRequest) -> bool:
-        return can_manage_users(request.user) and request.user.has_perm("accounts.disable_user")
+        return allows(request, can_disable_users)
 
     def has_unlock_permission(self, request: HttpRequest) -> bool:
-        return can_unlock_users(request.user)
+        return allows(request, can_unlock_users)
 
     def has_reset_mfa_permission(self, request: HttpRequest) -> bool:
-        return can_reset_mfa(request.user)
+        return allows(request, can_reset_mfa)
 
     # --- Pages -------------------------------------------------------------------------------
 
     def add_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         def create(data: dict[str, Any]) -> str:
             user = user_create(
-                actor=admin_actor(request),
+                caller=caller_of(request),
                 username=data["username"],
                 email=data["email"],
                 role=data["role"],
@@ -291,13 +293,13 @@ class UserAdmin(AuditedModelAdmin[User]):
 
     def _save_changes(self, request: HttpRequest, user: User, data: dict[str, Any]) -> str:
         """Role and teams together or not at all."""
-        actor, reason = admin_actor(request), data["reason"]
+        caller, reason = caller_of(request), data["reason"]
         before = (user.role, set(user.teams.values_list("pk", flat=True)))
         try:
             with transaction.atomic():
                 if data["role"] != user.role:
-                    user_set_role(actor=actor, user=user, role=data["role"], reason=reason)
-                user_set_teams(actor=actor, user=user, teams=data["teams"], reason=reason)
+                    user_set_role(caller=caller, user=user, role=data["role"], reason=reason)
+                user_set_teams(caller=caller, user=user, teams=data["teams"], reason=reason)
         except ServiceError:
             user.refresh_from_db()  # the rolled-back role may still be on the object
             raise
@@ -314,7 +316,7 @@ class UserAdmin(AuditedModelAdmin[User]):
         title="Disable accounts",
         question="These accounts can no longer sign in; their sessions and API keys end now.",
         submit_label="Disable",
-        apply=lambda actor, user, reason: user_disable(actor=actor, user=user, reason=reason),
+        apply=lambda caller, user, reason: user_disable(caller=caller, user=user, reason=reason),
         done="Disabled {count} account(s).",
     )
     enable_users: AdminAction[User] = reason_action(
@@ -324,7 +326,7 @@ class UserAdmin(AuditedModelAdmin[User]):
         title="Enable accounts",
         question="These accounts will be able to sign in again.",
         submit_label="Enable",
-        apply=lambda actor, user, reason: user_enable(actor=actor, user=user, reason=reason),
+        apply=lambda caller, user, reason: user_enable(caller=caller, user=user, reason=reason),
         done="Enabled {count} account(s).",
     )
     unlock_users: AdminAction[User] = reason_action(
@@ -334,7 +336,7 @@ class UserAdmin(AuditedModelAdmin[User]):
         title="Unlock accounts",
         question="The lockout after repeated failed sign-ins ends now for these accounts.",
         submit_label="Unlock",
-        apply=lambda actor, user, reason: user_unlock(actor=actor, user=user, reason=reason),
+        apply=lambda caller, user, reason: user_unlock(caller=caller, user=user, reason=reason),
         done="Unlocked {count} account(s).",
     )
     reset_second_factor: AdminAction[User] = reason_action(
@@ -348,6 +350,6 @@ class UserAdmin(AuditedModelAdmin[User]):
             "Confirm who asked, and how you checked it was them."
         ),
         submit_label="Reset second factor",
-        apply=lambda actor, user, reason: mfa_reset(actor=actor, user=user, reason=reason),
+        apply=lambda caller, user, reason: mfa_reset(caller=caller, user=user, reason=reason),
         done="Reset the second factor of {count} account(s).",
     )

@@ -7,16 +7,9 @@ from django.db import models
 from rest_framework_api_key.models import AbstractAPIKey
 
 
-class Scope(models.TextChoices):
-    """What a key may do. Checked by the API's permission classes."""
-
-    CUSTOMERS_READ = "customers:read", "Read customers"
-    CUSTOMERS_WRITE = "customers:write", "Create and update customers"
-    AUDIT_READ = "audit:read", "Read the audit log"
-
-
 class ServiceAPIKey(AbstractAPIKey):
-    """A hashed key that lets one service account call the API with the given scopes.
+    """A hashed key that lets one service account call the API with the given scopes
+    (names of ccplatform.scopes.Scope).
 
     Only the prefix and a hash are stored; the key is shown once when created.
     """

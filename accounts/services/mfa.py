@@ -6,14 +6,25 @@ import secrets
 
 from django.db import transaction
 
+from accounts.actions import (
+    KEYS_REWRAPPED,
+    MFA_ENROLLED,
+    MFA_ENROLMENT_STARTED,
+    MFA_RECOVERY_CODES_REGENERATED,
+    MFA_RESET,
+)
+from accounts.callers import user_of
 from accounts.models import AuthenticatorDevice, RecoveryCode, RecoveryCodeDevice, User, UserSession
 from accounts.models.security import hash_recovery_code
 from accounts.notifications import notify_security_change
+from accounts.permissions import can_manage_own_security, can_reset_mfa, can_sign_in
 from audit.models import Outcome
 from audit.services import audit_record
+from ccplatform.callers import Caller
 from ccplatform.context import Actor
 from ccplatform.crypto.rotation import DataKeyRewrap
 from ccplatform.errors import ServiceError
+from ccplatform.gate import require
 
 RECOVERY_CODE_COUNT = 10
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: codes are read aloud and typed
@@ -55,7 +66,7 @@ def mfa_enrolment_device(*, user: User) -> AuthenticatorDevice:
         )
         audit_record(
             actor=Actor.user(user.pk),
-            action="mfa.enrolment_started",
+            action=MFA_ENROLMENT_STARTED,
             target=user,
             details={"device": "totp"},
         )
@@ -66,8 +77,11 @@ def mfa_enrolment_device(*, user: User) -> AuthenticatorDevice:
 def mfa_enrolment_confirm(*, user: User, code: str) -> list[str] | None:
     """Confirm the authenticator with a valid code; return the new recovery codes, or None.
 
-    A wrong code is not recorded here: the sign-in flow counts it as a failed attempt.
+    A wrong code is not recorded here: the sign-in flow (signin_enrolment_confirm) counts it
+    as a failed attempt. An account that may not sign in (locked) confirms nothing.
     """
+    if not (allowed := can_sign_in(user)):
+        raise ServiceError(allowed.message)
     devices = AuthenticatorDevice.objects.select_for_update()
     device = devices.filter(user=user, confirmed=False).first()
     if device is None:
@@ -79,7 +93,7 @@ def mfa_enrolment_confirm(*, user: User, code: str) -> list[str] | None:
     codes = _replace_recovery_codes(user)
     audit_record(
         actor=Actor.user(user.pk),
-        action="mfa.enrolled",
+        action=MFA_ENROLLED,
         target=user,
         details={"device": "totp", "recovery_codes": len(codes)},
     )
@@ -87,33 +101,40 @@ def mfa_enrolment_confirm(*, user: User, code: str) -> list[str] | None:
     return codes
 
 
-@transaction.atomic
-def mfa_recovery_codes_regenerate(*, user: User) -> list[str]:
-    """New recovery codes for a signed-in user; the old ones stop working."""
+def mfa_recovery_codes_regenerate(*, caller: Caller) -> list[str]:
+    """New recovery codes for the signed-in caller; the old ones stop working."""
+    require(caller, can_manage_own_security(caller), resource=user_of(caller))
+    user = user_of(caller)
     if confirmed_totp_device(user) is None:
         raise ServiceError("Set up an authenticator app first.")
-    codes = _replace_recovery_codes(user)
-    audit_record(
-        actor=Actor.user(user.pk),
-        action="mfa.recovery_codes_regenerated",
-        target=user,
-        details={"recovery_codes": len(codes)},
-    )
-    notify_security_change(user, "mfa.recovery_codes_regenerated")
+    with transaction.atomic():
+        codes = _replace_recovery_codes(user)
+        audit_record(
+            actor=caller.actor,
+            action=MFA_RECOVERY_CODES_REGENERATED,
+            target=user,
+            details={"recovery_codes": len(codes)},
+        )
+        notify_security_change(user, "mfa.recovery_codes_regenerated")
     return codes
 
 
-@transaction.atomic
-def mfa_reset(*, actor: Actor, user: User, reason: str) -> None:
+def mfa_reset(*, caller: Caller, user: User, reason: str) -> None:
     """Remove a user's factors (lost phone); they enrol again at their next sign-in."""
+    require(caller, can_reset_mfa(caller), resource=user)
     if not reason.strip():
         raise ServiceError("A reason is required.", fields={"reason": ["This field is required."]})
+    with transaction.atomic():
+        _mfa_reset(caller, user, reason)
+
+
+def _mfa_reset(caller: Caller, user: User, reason: str) -> None:
     totp, _ = AuthenticatorDevice.objects.filter(user=user).delete()
     RecoveryCodeDevice.objects.filter(user=user).delete()
     sessions, _ = UserSession.objects.filter(user=user).delete()
     audit_record(
-        actor=actor,
-        action="mfa.reset",
+        actor=caller.actor,
+        action=MFA_RESET,
         target=user,
         reason=reason.strip(),
         details={"devices_removed": totp, "sessions_ended": sessions},
@@ -130,6 +151,6 @@ class AuthenticatorSecretRewrap(DataKeyRewrap):
     model = AuthenticatorDevice
     columns = (*DataKeyRewrap.columns, "user")  # the wrapping is bound to the user
 
-    def record_batch(self, *, actor: Actor, failed: bool, details: dict[str, object]) -> None:
+    def record_batch(self, *, caller: Caller, failed: bool, details: dict[str, object]) -> None:
         outcome = Outcome.FAILED if failed else Outcome.ALLOWED
-        audit_record(actor=actor, action="keys.rewrapped", outcome=outcome, details=details)
+        audit_record(actor=caller.actor, action=KEYS_REWRAPPED, outcome=outcome, details=details)

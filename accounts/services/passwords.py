@@ -7,12 +7,22 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.actions import (
+    PASSWORD_CHANGE_REFUSED,
+    PASSWORD_CHANGED,
+    PASSWORD_RESET_COMPLETED,
+    PASSWORD_RESET_REQUESTED,
+)
+from accounts.callers import user_of
 from accounts.models import PasswordHistory, User, UserSession
 from accounts.notifications import notify_security_change
+from accounts.permissions import can_manage_own_security
 from audit.models import Outcome
 from audit.services import audit_record
+from ccplatform.callers import Caller
 from ccplatform.context import Actor
 from ccplatform.errors import ServiceError
+from ccplatform.gate import require
 
 HISTORY_KEPT = 4
 
@@ -41,18 +51,20 @@ def _set_password(user: User, new_password: str) -> None:
     password_record(user)
 
 
-def password_change_check(*, user: User, current_password: str, new_password: str) -> None:
-    """Raise ServiceError unless the change would succeed; writes only the audit event of a
-    wrong current password (a failed authentication, PCI DSS 10.2.1.4).
+def password_change_check(*, caller: Caller, current_password: str, new_password: str) -> None:
+    """Raise ServiceError unless the caller's change would succeed; writes only the audit
+    event of a wrong current password (a failed authentication, PCI DSS 10.2.1.4).
 
     The page runs this before it spends the one-time code, so a rejected new password does
     not use up the code. A wrong current password is not counted towards lockout: whoever
     holds the session could otherwise lock its owner out.
     """
+    require(caller, can_manage_own_security(caller), resource=user_of(caller))
+    user = user_of(caller)
     if not user.check_password(current_password):
         audit_record(
-            actor=Actor.user(user.pk),
-            action="password.change_refused",
+            actor=caller.actor,
+            action=PASSWORD_CHANGE_REFUSED,
             target=user,
             outcome=Outcome.FAILED,
             details={"why": "wrong_current_password"},
@@ -64,21 +76,27 @@ def password_change_check(*, user: User, current_password: str, new_password: st
     _validate_new_password(user, new_password)
 
 
-@transaction.atomic
 def password_change(
-    *, user: User, current_password: str, new_password: str, keep_session_key: str | None
+    *, caller: Caller, current_password: str, new_password: str, keep_session_key: str | None
 ) -> int:
-    """Change a password (the caller has checked a fresh second factor); end other sessions.
-
-    Returns how many other sessions were ended.
+    """Change the caller's password (the page has checked a fresh second factor); end their
+    other sessions. Returns how many other sessions were ended.
     """
-    password_change_check(user=user, current_password=current_password, new_password=new_password)
+    password_change_check(
+        caller=caller, current_password=current_password, new_password=new_password
+    )
+    with transaction.atomic():
+        return _password_change(caller, new_password, keep_session_key)
+
+
+def _password_change(caller: Caller, new_password: str, keep_session_key: str | None) -> int:
+    user = user_of(caller)
     _set_password(user, new_password)
     others = UserSession.objects.filter(user=user).exclude(session_key=keep_session_key or "")
     ended, _ = others.delete()
     audit_record(
-        actor=Actor.user(user.pk),
-        action="password.changed",
+        actor=caller.actor,
+        action=PASSWORD_CHANGED,
         target=user,
         details={"other_sessions_ended": ended},
     )
@@ -93,7 +111,7 @@ def password_reset_complete(*, user: User, new_password: str) -> None:
     ended, _ = UserSession.objects.filter(user=user).delete()
     audit_record(
         actor=Actor.user(user.pk),
-        action="password.reset_completed",
+        action=PASSWORD_RESET_COMPLETED,
         target=user,
         details={"sessions_ended": ended},
     )
@@ -104,4 +122,4 @@ def password_reset_complete(*, user: User, new_password: str) -> None:
 def password_reset_request(*, user: User | None) -> None:
     """Record a reset request (for a known user only; the page says the same either way)."""
     if user is not None:
-        audit_record(actor=Actor.user(user.pk), action="password.reset_requested", target=user)
+        audit_record(actor=Actor.user(user.pk), action=PASSWORD_RESET_REQUESTED, target=user)

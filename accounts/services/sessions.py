@@ -1,4 +1,4 @@
-"""Ending sessions a user can see in their session list."""
+"""Ending sessions a person can see in their session list (their own, as the caller)."""
 
 from __future__ import annotations
 
@@ -6,41 +6,53 @@ import hashlib
 
 from django.db import transaction
 
-from accounts.models import User, UserSession
+from accounts.actions import SESSION_REVOKE_REFUSED, SESSION_REVOKED, SESSIONS_OTHERS_ENDED
+from accounts.callers import user_of
+from accounts.models import UserSession
+from accounts.permissions import can_manage_own_security
 from audit.models import Outcome
 from audit.services import audit_record
-from ccplatform.context import Actor
+from ccplatform.callers import Caller
 from ccplatform.errors import ServiceError
+from ccplatform.gate import require
 
 
-@transaction.atomic
-def session_end_others(*, user: User, keep_session_key: str) -> int:
-    """End every session of `user` except the current one; return how many ended."""
+def session_end_others(*, caller: Caller, keep_session_key: str) -> int:
+    """End every session of the caller except the current one; return how many ended."""
+    require(caller, can_manage_own_security(caller), resource=user_of(caller))
+    with transaction.atomic():
+        return _end_others(caller, keep_session_key)
+
+
+def _end_others(caller: Caller, keep_session_key: str) -> int:
+    user = user_of(caller)
     ended, _ = UserSession.objects.filter(user=user).exclude(session_key=keep_session_key).delete()
     audit_record(
-        actor=Actor.user(user.pk),
-        action="session.others_ended",
+        actor=caller.actor,
+        action=SESSIONS_OTHERS_ENDED,
         target=user,
         details={"sessions_ended": ended},
     )
     return ended
 
 
-def session_end(*, user: User, session_id: str) -> None:
-    """End one of the user's own sessions, named by its public id (a hash, not the key).
+def session_end(*, caller: Caller, session_id: str) -> None:
+    """End one of the caller's own sessions, named by its public id (a hash, not the key).
 
     A refusal is recorded and stays recorded (no transaction around it to roll back).
     """
+    require(caller, can_manage_own_security(caller), resource=user_of(caller))
+    user = user_of(caller)
     for session in UserSession.objects.filter(user=user):
         if session_public_id(session) == session_id:
             with transaction.atomic():
                 session.delete()
-                audit_record(actor=Actor.user(user.pk), action="session.revoked", target=user)
+                audit_record(actor=caller.actor, action=SESSION_REVOKED, target=user)
             return
     # Not one of theirs: ended already, or someone else's (whose id they cannot end).
     audit_record(
-        actor=Actor.user(user.pk),
-        action="session.revoke_refused",
+        actor=caller.actor,
+        action=SESSION_REVOKE_REFUSED,
         target=user,
         outcome=Outcome.DENIED,
         details={"why": "not_a_session_of_this_user"},

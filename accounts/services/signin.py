@@ -1,7 +1,10 @@
 """The two sign-in steps, the shared failure counter and the lockout.
 
 Password and second-factor failures count together: LOCKOUT_THRESHOLD consecutive failures
-lock the account for LOCKOUT_MINUTES. Every outcome is audited. An unknown username and a
+lock the account for LOCKOUT_MINUTES. Whether an account may take a step at all (active, a
+person, not locked) is one rule, accounts.permissions.can_sign_in, asked by every step:
+password, second factor and the confirmation of a new authenticator. Every outcome is
+audited. An unknown username and a
 wrong password look the same to the caller and take about as long (Django's ModelBackend
 runs the hasher for unknown users too).
 """
@@ -21,12 +24,26 @@ from django.utils import timezone
 from django_otp.models import Device
 from django_otp.oath import TOTP
 
+from accounts.actions import (
+    MFA_RECOVERY_CODE_USED,
+    OTP_FAILED,
+    OTP_REPLAYED,
+    PASSWORD_ACCEPTED,
+    PASSWORD_FAILED,
+    SESSION_ENDED,
+    SIGNED_IN,
+    USER_LOCKED,
+)
 from accounts.models import AuthenticatorDevice, RecoveryCodeDevice, User
 from accounts.notifications import notify_security_change
+from accounts.permissions import can_sign_in
+from accounts.services.mfa import mfa_enrolment_confirm
 from audit.models import Outcome
 from audit.services import AuditTarget, audit_record
 from ccplatform.context import Actor
 from ccplatform.crypto.providers import DecryptionError
+
+FAILED_STEP = {"password": PASSWORD_FAILED, "otp": OTP_FAILED}
 
 _TOTP_CODE = re.compile(r"^\d{6}$")
 
@@ -45,7 +62,7 @@ def _record_failure(user: User | None, *, step: str, failure: str) -> None:
         # Nothing about the typed name is stored: it may be a password typed in the wrong box.
         audit_record(
             actor=Actor.system("sign-in"),
-            action=f"auth.{step}_failed",
+            action=FAILED_STEP[step],
             target=AuditTarget("accounts.user", "unknown"),
             outcome=Outcome.DENIED,
             details={"failure": failure},
@@ -54,7 +71,7 @@ def _record_failure(user: User | None, *, step: str, failure: str) -> None:
     if failure != "locked":
         User.objects.filter(pk=user.pk).update(failed_sign_in_count=F("failed_sign_in_count") + 1)
         user.refresh_from_db(fields=["failed_sign_in_count", "locked_until"])
-    action = "auth.otp_replayed" if failure == "replayed" else f"auth.{step}_failed"
+    action = OTP_REPLAYED if failure == "replayed" else FAILED_STEP[step]
     audit_record(
         actor=Actor.user(user.pk),
         action=action,
@@ -68,7 +85,7 @@ def _record_failure(user: User | None, *, step: str, failure: str) -> None:
         user.save(update_fields=["locked_until", "failed_sign_in_count"])
         audit_record(
             actor=Actor.system("sign-in"),
-            action="user.locked",
+            action=USER_LOCKED,
             target=user,
             details={"minutes": settings.LOCKOUT_MINUTES, "threshold": settings.LOCKOUT_THRESHOLD},
         )
@@ -80,16 +97,16 @@ def signin_password(*, request: HttpRequest, username: str, password: str) -> Us
     authenticated = authenticate(request, username=username, password=password)
     user = authenticated if isinstance(authenticated, User) else None
     known = user or User.objects.filter(username=username).first()
-    if known is not None and known.is_locked():
+    if known is not None and can_sign_in(known).why == "account_locked":
         _record_failure(known, step="password", failure="locked")
         return None
     if user is None:
         _record_failure(known, step="password", failure="invalid")
         return None
-    if user.is_service_account:
-        _record_failure(user, step="password", failure="service_account")
+    if not (allowed := can_sign_in(user)):
+        _record_failure(user, step="password", failure=allowed.why.removeprefix("account_"))
         return None
-    audit_record(actor=Actor.user(user.pk), action="auth.password_accepted", target=user)
+    audit_record(actor=Actor.user(user.pk), action=PASSWORD_ACCEPTED, target=user)
     return user
 
 
@@ -128,7 +145,7 @@ def signin_second_factor(*, user: User, code: str) -> SecondFactorResult:
     """The second step: an authenticator code (used once) or a recovery code (used once)."""
     user = User.objects.select_for_update().get(pk=user.pk)
     code = code.strip()
-    if user.is_locked():
+    if not can_sign_in(user):
         _record_failure(user, step="otp", failure="locked")
         return SecondFactorResult(None, "locked")
     check = _check_totp if _TOTP_CODE.match(code) else _check_recovery_code
@@ -138,7 +155,7 @@ def signin_second_factor(*, user: User, code: str) -> SecondFactorResult:
     elif isinstance(result.device, RecoveryCodeDevice):
         audit_record(
             actor=Actor.user(user.pk),
-            action="mfa.recovery_code_used",
+            action=MFA_RECOVERY_CODE_USED,
             target=user,
             details={"remaining": result.device.remaining()},
         )
@@ -147,9 +164,19 @@ def signin_second_factor(*, user: User, code: str) -> SecondFactorResult:
 
 
 @transaction.atomic
-def signin_enrolment_failed(*, user: User) -> None:
-    """A wrong code while confirming a new authenticator counts like any failed step."""
-    _record_failure(user, step="otp", failure="invalid")
+def signin_enrolment_confirm(*, user: User, code: str) -> list[str] | None:
+    """The second step of a first sign-in: confirm the new authenticator with a code.
+
+    Returns the new recovery codes, or None: a wrong code counts like any failed step, and
+    a locked account confirms nothing (its attempt is recorded like a locked OTP step).
+    """
+    if not can_sign_in(user):
+        _record_failure(user, step="otp", failure="locked")
+        return None
+    codes = mfa_enrolment_confirm(user=user, code=code)
+    if codes is None:
+        _record_failure(user, step="otp", failure="invalid")
+    return codes
 
 
 @transaction.atomic
@@ -158,7 +185,7 @@ def signin_succeeded(*, user: User, device: Device) -> None:
     User.objects.filter(pk=user.pk).update(failed_sign_in_count=0)
     factor = "recovery_code" if isinstance(device, RecoveryCodeDevice) else "totp"
     audit_record(
-        actor=Actor.user(user.pk), action="auth.signed_in", target=user, details={"factor": factor}
+        actor=Actor.user(user.pk), action=SIGNED_IN, target=user, details={"factor": factor}
     )
 
 
@@ -166,5 +193,5 @@ def signin_succeeded(*, user: User, device: Device) -> None:
 def signout(*, user: User, reason: str = "signed_out") -> None:
     """Record the end of a session (the view deletes it)."""
     audit_record(
-        actor=Actor.user(user.pk), action="session.ended", target=user, details={"why": reason}
+        actor=Actor.user(user.pk), action=SESSION_ENDED, target=user, details={"why": reason}
     )

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
+from accounts.actions import TEAM_CREATED, TEAM_RENAMED
 from accounts.models import Team
+from accounts.permissions import can_add_teams, can_manage_teams
 from audit.services import audit_record
-from ccplatform.context import Actor
+from ccplatform.callers import Caller
 from ccplatform.errors import ServiceError
+from ccplatform.gate import require
 
 NAME_MAX_LENGTH = 100
 
@@ -35,24 +38,32 @@ def _clean_name(name: str, *, renaming: Team | None = None) -> str:
     return cleaned
 
 
-@transaction.atomic
-def team_create(*, actor: Actor, name: str) -> Team:
+def team_create(*, caller: Caller, name: str) -> Team:
     """Create a team; its name is unique whatever the case."""
-    cleaned = _clean_name(name)
-    try:
-        # A savepoint, so a concurrent insert of the same name leaves the caller's
-        # transaction usable and becomes the same readable error.
-        with transaction.atomic():
-            team = Team.objects.create(name=cleaned)
-    except IntegrityError:
-        raise _taken() from None
-    audit_record(actor=actor, action="team.created", target=team, details={"name": team.name})
+    require(caller, can_add_teams(caller), resource=("accounts.team", "new"))
+    with transaction.atomic():
+        cleaned = _clean_name(name)
+        try:
+            # A savepoint, so a concurrent insert of the same name leaves the caller's
+            # transaction usable and becomes the same readable error.
+            with transaction.atomic():
+                team = Team.objects.create(name=cleaned)
+        except IntegrityError:
+            raise _taken() from None
+        audit_record(
+            actor=caller.actor, action=TEAM_CREATED, target=team, details={"name": team.name}
+        )
     return team
 
 
-@transaction.atomic
-def team_rename(*, actor: Actor, team: Team, name: str) -> Team:
+def team_rename(*, caller: Caller, team: Team, name: str) -> Team:
     """Rename a team; members and customers stay with it (they point at its id)."""
+    require(caller, can_manage_teams(caller), resource=team)
+    with transaction.atomic():
+        return _team_rename(caller, team, name)
+
+
+def _team_rename(caller: Caller, team: Team, name: str) -> Team:
     cleaned = _clean_name(name, renaming=team)
     previous = team.name
     if cleaned == previous:
@@ -65,8 +76,8 @@ def team_rename(*, actor: Actor, team: Team, name: str) -> Team:
         team.name = previous
         raise _taken() from None
     audit_record(
-        actor=actor,
-        action="team.renamed",
+        actor=caller.actor,
+        action=TEAM_RENAMED,
         target=team,
         details={"from": previous, "to": cleaned},
     )

@@ -13,13 +13,30 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
+from accounts.actions import (
+    USER_CREATED,
+    USER_DISABLED,
+    USER_ENABLED,
+    USER_ROLE_CHANGED,
+    USER_TEAMS_CHANGED,
+    USER_UNLOCKED,
+)
 from accounts.models import Role, ServiceAPIKey, Team, User, UserSession
 from accounts.models.users import STAFF_ROLES
+from accounts.permissions import (
+    can_add_users,
+    can_disable_users,
+    can_manage_users,
+    can_unlock_users,
+)
 from accounts.roles import group_name
 from accounts.services.passwords import password_record
 from audit.services import audit_record
-from ccplatform.context import Actor, ActorKind
+from ccplatform.callers import Caller
 from ccplatform.errors import ServiceError
+from ccplatform.gate import require
+
+DORMANCY = Caller.system("dormant-accounts")
 
 
 def _require_reason(reason: str) -> str:
@@ -34,9 +51,9 @@ def _apply_role(user: User, role: Role) -> None:
     user.is_superuser = False
 
 
-def _keep_a_security_admin(*, actor: Actor, user: User, action: str) -> None:
+def _keep_a_security_admin(*, caller: Caller, user: User, action: str) -> None:
     """Nobody removes their own access rights, and one active security admin always remains."""
-    if actor == Actor.user(user.pk):
+    if caller.user_id == user.pk:
         raise ServiceError(f"You cannot {action} your own account; ask another security admin.")
     if user.role == Role.SECURITY_ADMIN and user.is_active:
         others = User.objects.filter(role=Role.SECURITY_ADMIN, is_active=True).exclude(pk=user.pk)
@@ -54,10 +71,9 @@ def _end_access(user: User) -> tuple[int, int]:
     return sessions, keys
 
 
-@transaction.atomic
 def user_create(
     *,
-    actor: Actor,
+    caller: Caller,
     username: str,
     role: Role | str,
     email: str = "",
@@ -65,6 +81,19 @@ def user_create(
     password: str | None = None,
 ) -> User:
     """Create a person (with a password) or a service account (role integrator, no password)."""
+    require(caller, can_add_users(caller), resource=("accounts.user", "new"))
+    with transaction.atomic():
+        return _user_create(caller, username, role, email, teams, password)
+
+
+def _user_create(
+    caller: Caller,
+    username: str,
+    role: Role | str,
+    email: str,
+    teams: Iterable[Team],
+    password: str | None,
+) -> User:
     if role not in Role.values:
         raise ServiceError(
             f"Unknown role {role!r}.", fields={"role": [f"Choose one of {', '.join(Role.values)}."]}
@@ -96,17 +125,22 @@ def user_create(
     if role != Role.INTEGRATOR:
         password_record(user)
     audit_record(
-        actor=actor,
-        action="user.created",
+        actor=caller.actor,
+        action=USER_CREATED,
         target=user,
         details={"role": role.value, "teams": sorted(str(team.pk) for team in team_list)},
     )
     return user
 
 
-@transaction.atomic
-def user_set_role(*, actor: Actor, user: User, role: Role | str, reason: str) -> User:
+def user_set_role(*, caller: Caller, user: User, role: Role | str, reason: str) -> User:
     """Change a role; the user's sessions and keys end at once (they carry the old rights)."""
+    require(caller, can_manage_users(caller), resource=user)
+    with transaction.atomic():
+        return _user_set_role(caller, user, role, reason)
+
+
+def _user_set_role(caller: Caller, user: User, role: Role | str, reason: str) -> User:
     if role not in Role.values:
         raise ServiceError(f"Unknown role {role!r}.", fields={"role": ["Unknown role."]})
     reason = _require_reason(reason)
@@ -115,14 +149,14 @@ def user_set_role(*, actor: Actor, user: User, role: Role | str, reason: str) ->
         return user
     if Role.INTEGRATOR in (previous, role):
         raise ServiceError("A person cannot become a service account, nor the other way round.")
-    _keep_a_security_admin(actor=actor, user=user, action="change the role of")
+    _keep_a_security_admin(caller=caller, user=user, action="change the role of")
     _apply_role(user, Role(role))
     user.save(update_fields=["role", "is_staff", "is_superuser"])
     user.groups.set([Group.objects.get(name=group_name(role))])
     sessions, keys = _end_access(user)
     audit_record(
-        actor=actor,
-        action="user.role_changed",
+        actor=caller.actor,
+        action=USER_ROLE_CHANGED,
         target=user,
         reason=reason,
         details={
@@ -135,9 +169,14 @@ def user_set_role(*, actor: Actor, user: User, role: Role | str, reason: str) ->
     return user
 
 
-@transaction.atomic
-def user_set_teams(*, actor: Actor, user: User, teams: Iterable[Team], reason: str = "") -> User:
+def user_set_teams(*, caller: Caller, user: User, teams: Iterable[Team], reason: str = "") -> User:
     """Replace the teams a user works in."""
+    require(caller, can_manage_users(caller), resource=user)
+    with transaction.atomic():
+        return _user_set_teams(caller, user, teams, reason)
+
+
+def _user_set_teams(caller: Caller, user: User, teams: Iterable[Team], reason: str) -> User:
     wanted = {team.pk: team for team in teams}
     current = set(user.teams.values_list("pk", flat=True))
     added, removed = set(wanted) - current, current - set(wanted)
@@ -145,8 +184,8 @@ def user_set_teams(*, actor: Actor, user: User, teams: Iterable[Team], reason: s
         return user
     user.teams.set(wanted.values())
     audit_record(
-        actor=actor,
-        action="user.teams_changed",
+        actor=caller.actor,
+        action=USER_TEAMS_CHANGED,
         target=user,
         reason=reason.strip(),
         details={"added": sorted(map(str, added)), "removed": sorted(map(str, removed))},
@@ -154,20 +193,25 @@ def user_set_teams(*, actor: Actor, user: User, teams: Iterable[Team], reason: s
     return user
 
 
-@transaction.atomic
-def user_disable(*, actor: Actor, user: User, reason: str) -> User:
+def user_disable(*, caller: Caller, user: User, reason: str) -> User:
     """Disable an account: it can no longer sign in, and its sessions and keys end now."""
+    require(caller, can_disable_users(caller), resource=user)
+    with transaction.atomic():
+        return _user_disable(caller, user, reason)
+
+
+def _user_disable(caller: Caller, user: User, reason: str) -> User:
     reason = _require_reason(reason)
     if not user.is_active:
         return user
-    if actor.kind != ActorKind.SYSTEM:
-        _keep_a_security_admin(actor=actor, user=user, action="disable")
+    if not caller.is_system:
+        _keep_a_security_admin(caller=caller, user=user, action="disable")
     user.is_active = False
     user.save(update_fields=["is_active"])
     sessions, keys = _end_access(user)
     audit_record(
-        actor=actor,
-        action="user.disabled",
+        actor=caller.actor,
+        action=USER_DISABLED,
         target=user,
         reason=reason,
         details={"sessions_ended": sessions, "keys_revoked": keys},
@@ -175,27 +219,33 @@ def user_disable(*, actor: Actor, user: User, reason: str) -> User:
     return user
 
 
-@transaction.atomic
-def user_enable(*, actor: Actor, user: User, reason: str) -> User:
+def user_enable(*, caller: Caller, user: User, reason: str) -> User:
     """Re-enable an account; its dormancy clock starts again."""
+    require(caller, can_disable_users(caller), resource=user)
+    with transaction.atomic():
+        return _user_enable(caller, user, reason)
+
+
+def _user_enable(caller: Caller, user: User, reason: str) -> User:
     reason = _require_reason(reason)
     if user.is_active:
         return user
     user.is_active = True
     user.active_since = timezone.now()
     user.save(update_fields=["is_active", "active_since"])
-    audit_record(actor=actor, action="user.enabled", target=user, reason=reason)
+    audit_record(actor=caller.actor, action=USER_ENABLED, target=user, reason=reason)
     return user
 
 
-@transaction.atomic
-def user_unlock(*, actor: Actor, user: User, reason: str) -> User:
+def user_unlock(*, caller: Caller, user: User, reason: str) -> User:
     """Lift a lockout before its 30 minutes are over."""
+    require(caller, can_unlock_users(caller), resource=user)
     reason = _require_reason(reason)
-    user.failed_sign_in_count = 0
-    user.locked_until = None
-    user.save(update_fields=["failed_sign_in_count", "locked_until"])
-    audit_record(actor=actor, action="user.unlocked", target=user, reason=reason)
+    with transaction.atomic():
+        user.failed_sign_in_count = 0
+        user.locked_until = None
+        user.save(update_fields=["failed_sign_in_count", "locked_until"])
+        audit_record(actor=caller.actor, action=USER_UNLOCKED, target=user, reason=reason)
     return user
 
 
@@ -212,7 +262,7 @@ def users_disable_dormant(*, inactive_days: int) -> int:
     disabled = 0
     for user in dormant.iterator(chunk_size=500):
         user_disable(
-            actor=Actor.system("dormant-accounts"),
+            caller=DORMANCY,
             user=user,
             reason=f"No sign-in for {inactive_days} days",
         )

@@ -9,25 +9,25 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.decorators import person_required
+from accounts.callers import user_of
 from accounts.forms import PasswordChangeForm
-from accounts.models import RecoveryCodeDevice, User
+from accounts.models import RecoveryCodeDevice
+from accounts.permissions import can_manage_own_security
 from accounts.services.mfa import mfa_recovery_codes_regenerate
 from accounts.services.passwords import password_change, password_change_check
 from accounts.services.sessions import session_end, session_end_others, session_public_id
 from accounts.services.signin import signin_second_factor
+from ccplatform import gate
+from ccplatform.callers import caller_of
 from ccplatform.errors import ServiceError
 
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)  # person_required guarantees it
-    return request.user
+own_security = gate.page(can_manage_own_security)
 
 
-@person_required()
+@own_security
 @require_http_methods(["GET"])
 def security(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = user_of(caller_of(request))
     current_key = request.session.session_key
     sessions = [
         {
@@ -48,17 +48,19 @@ def security(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/security.html", context)
 
 
-@person_required()
+@own_security
 @require_POST
 def end_session(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    caller = caller_of(request)
     session_id = request.POST.get("session", "")
     if session_id == "others":
-        ended = session_end_others(user=user, keep_session_key=request.session.session_key or "")
+        ended = session_end_others(
+            caller=caller, keep_session_key=request.session.session_key or ""
+        )
         messages.success(request, f"Signed out {ended} other session(s).")
     else:
         try:
-            session_end(user=user, session_id=session_id)
+            session_end(caller=caller, session_id=session_id)
         except ServiceError as error:
             messages.error(request, error.message)
         else:
@@ -66,17 +68,18 @@ def end_session(request: HttpRequest) -> HttpResponse:
     return redirect("accounts:security")
 
 
-@person_required()
+@own_security
 @require_http_methods(["GET", "POST"])
 def change_password(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    caller = caller_of(request)
+    user = user_of(caller)
     form = PasswordChangeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             # Check the new password first: a rejected one must not spend the one-time code.
             password_change_check(
-                user=user,
+                caller=caller,
                 current_password=data["current_password"],
                 new_password=data["new_password"],
             )
@@ -85,7 +88,7 @@ def change_password(request: HttpRequest) -> HttpResponse:
                     "", fields={"code": ["That code is not valid (each code works once)."]}
                 )
             ended = password_change(
-                user=user,
+                caller=caller,
                 current_password=data["current_password"],
                 new_password=data["new_password"],
                 keep_session_key=request.session.session_key,
@@ -102,11 +105,11 @@ def change_password(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/change_password.html", {"form": form}, status=status)
 
 
-@person_required()
+@own_security
 @require_POST
 def regenerate_recovery_codes(request: HttpRequest) -> HttpResponse:
     try:
-        codes = mfa_recovery_codes_regenerate(user=_user(request))
+        codes = mfa_recovery_codes_regenerate(caller=caller_of(request))
     except ServiceError as error:
         messages.error(request, error.message)
         return redirect("accounts:security")
@@ -115,7 +118,7 @@ def regenerate_recovery_codes(request: HttpRequest) -> HttpResponse:
     )
 
 
-@person_required()
+@own_security
 @require_POST
 def keep_alive(request: HttpRequest) -> HttpResponse:
     """Renews the idle timer (every request does; this one exists for the idle warning)."""

@@ -14,9 +14,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import signin_state
 from accounts.forms import GENERIC_SIGN_IN_ERROR, CodeForm, SignInForm
 from accounts.models import User
-from accounts.services.mfa import mfa_enrolment_confirm, mfa_enrolment_device
+from accounts.services.mfa import mfa_enrolment_device
 from accounts.services.signin import (
-    signin_enrolment_failed,
+    signin_enrolment_confirm,
     signin_password,
     signin_second_factor,
     signout,
@@ -106,7 +106,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
         if (throttled := _throttled(request, "accounts/enrol.html", form)) is not None:
             return throttled
         if form.is_valid():
-            codes = mfa_enrolment_confirm(user=user, code=form.cleaned_data["code"])
+            codes = signin_enrolment_confirm(user=user, code=form.cleaned_data["code"])
             if codes is not None:
                 device.refresh_from_db()
                 next_url = signin_state.complete(request, user, device)
@@ -114,7 +114,6 @@ def enrol(request: HttpRequest) -> HttpResponse:
                 return render(
                     request, "accounts/recovery_codes.html", {"codes": codes, "next_url": next_url}
                 )
-            signin_enrolment_failed(user=user)
         context["error"] = "That code did not match. Check the time on your phone and try again."
     return render(request, "accounts/enrol.html", context)
 

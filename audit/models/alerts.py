@@ -38,7 +38,7 @@ class Alert(models.Model):
     `subject` names who or what the alert is about ("user:<id>", "ip:<address>", "chain:3"),
     never personal values. While an alert is open or acknowledged, further matching events
     update it (count, window) instead of raising a second one. Every change of status is
-    audited (audit.alerting).
+    audited (audit.services.alerts).
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

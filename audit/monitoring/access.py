@@ -15,23 +15,17 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Count, Max, Min, Q, QuerySet
 
-from audit.alerting import Finding
+from audit.actions import Category, names_in
 from audit.models import AlertRule, AuditEvent, Outcome, Severity
-from audit.monitoring.signin import SIGNIN_FAILURE_ACTIONS
 from audit.monitoring.windows import Window, instant_window, off_hours_q
+from audit.services.alerts import Finding
 
 CUSTOMER = "customers.customer"
-# Actions that show one customer's data to the actor (customers.services). A list page or
-# a search result names up to a page of customers at once, masked: counting those would
-# raise this alert on one ordinary page view, so they are not counted here.
-CUSTOMER_READ_ACTIONS = (
-    "customer.viewed",
-    "customer.revealed",
-    "customer.notes_viewed",
-    "customer.interactions_viewed",
-)
-REVEAL_ACTION = "customer.revealed"
-BREAK_GLASS_SUFFIX = ".break_glass"
+# Actions that show one customer's data to the actor: a record or its history read, or
+# fields revealed. A list page or a search result names up to a page of customers at once,
+# masked (Category.RECORDS_NAMED): counting those would raise this alert on one ordinary
+# page view, so they are not counted here.
+RECORD_CATEGORIES = (Category.RECORD_READ, Category.RECORD_REVEALED)
 
 
 def _per_actor(
@@ -78,7 +72,10 @@ def bulk_access(now: datetime) -> list[Finding]:
     limit = settings.AUDIT_BULK_ACCESS_CUSTOMERS
     window = Window.last(settings.AUDIT_BULK_ACCESS_MINUTES, now=now)
     events = AuditEvent.objects.filter(
-        window.q(), action__in=CUSTOMER_READ_ACTIONS, target_type=CUSTOMER, outcome=Outcome.ALLOWED
+        window.q(),
+        action__in=names_in(*RECORD_CATEGORIES),
+        target_type=CUSTOMER,
+        outcome=Outcome.ALLOWED,
     )
     rows = _per_actor(
         events, having=Q(customers__gt=limit), customers=Count("target_id", distinct=True)
@@ -107,7 +104,9 @@ def off_hours_reveal(now: datetime) -> list[Finding]:
     if off_hours is None:
         return []
     # The off-hours spans lie inside the window: they are the time filter.
-    events = AuditEvent.objects.filter(off_hours, action=REVEAL_ACTION, outcome=Outcome.ALLOWED)
+    events = AuditEvent.objects.filter(
+        off_hours, action__in=names_in(Category.RECORD_REVEALED), outcome=Outcome.ALLOWED
+    )
     rows = _per_actor(events, customers=Count("target_id", distinct=True))
     return [
         _finding(
@@ -136,7 +135,7 @@ def access_denied_burst(now: datetime) -> list[Finding]:
     events = (
         AuditEvent.objects.filter(window.q(), outcome=Outcome.DENIED)
         .exclude(outcome=Outcome.ALLOWED)
-        .exclude(action__in=SIGNIN_FAILURE_ACTIONS)
+        .exclude(action__in=names_in(Category.SIGN_IN_FAILURE))
     )
     rows = _per_actor(events, having=Q(events__gte=limit), actions=Count("action", distinct=True))
     return [
@@ -156,12 +155,12 @@ def access_denied_burst(now: datetime) -> list[Finding]:
 
 
 def break_glass(now: datetime) -> list[Finding]:
-    """Any use of break-glass access (an action ending in ".break_glass"), per actor.
+    """Any use of break-glass access (an action of Category.BREAK_GLASS), per actor.
 
     Whatever the outcome: a refused attempt at emergency access is worth a look too.
     """
     window = instant_window(now=now)
-    events = AuditEvent.objects.filter(window.q(), action__endswith=BREAK_GLASS_SUFFIX)
+    events = AuditEvent.objects.filter(window.q(), action__in=names_in(Category.BREAK_GLASS))
     rows = _per_actor(events, targets=Count("target_id", distinct=True))
     return [
         _finding(

@@ -1,7 +1,7 @@
 """Run every monitoring rule once and raise (or refresh) an alert for each finding.
 
 Runs overlap on purpose (each rule looks back over its whole window), so the same events are
-seen again: audit.alerting.raise_alert keeps one active alert per rule and subject and only
+seen again: audit.services.alerts.alert_raise keeps one active alert per rule and subject and only
 refreshes it. After someone has closed an alert, the events it covered do not raise it
 again; only a finding with an event newer than the closed alert's last one does.
 
@@ -18,13 +18,13 @@ from datetime import datetime
 import structlog
 from django.utils import timezone
 
-from audit.alerting import Finding, raise_alert
 from audit.models import Alert, AlertRule, AlertStatus
 from audit.monitoring.access import access_denied_burst, break_glass, bulk_access, off_hours_reveal
 from audit.monitoring.signin import signin_failures
-from ccplatform.context import Actor
+from audit.services.alerts import Finding, alert_raise
+from ccplatform.callers import Caller
 
-MONITORING_ACTOR = Actor.system("audit monitoring")
+MONITORING = Caller.system("audit monitoring")
 
 logger = structlog.get_logger(__name__)
 
@@ -37,8 +37,8 @@ class Rule:
     find: Callable[[datetime], list[Finding]]
 
 
-# Verification failures are raised by audit.alerting.after_verification, after each
-# verification run (audit.tasks), not here.
+# Verification failures are raised by audit.services.verification.audit_verify, after each
+# verification run, not here.
 RULES: tuple[Rule, ...] = (
     Rule(AlertRule.BULK_ACCESS, bulk_access),
     Rule(AlertRule.OFF_HOURS_REVEAL, off_hours_reveal),
@@ -86,7 +86,7 @@ def _run_rule(rule: Rule, now: datetime) -> RuleReport:
             if _covered_by_closed_alert(finding):
                 report.already_closed.append(finding.subject)
                 continue
-            alert, created = raise_alert(finding, actor=MONITORING_ACTOR)
+            alert, created = alert_raise(finding, caller=MONITORING)
             (report.raised if created else report.refreshed).append(str(alert.pk))
     except Exception as error:  # one failing rule must not stop the others
         logger.exception("audit_monitoring_rule_failed", rule=rule.name.value)

@@ -1,12 +1,12 @@
 """Repeated failed sign-in or OTP steps: per account under attack and per source address.
 
-The sign-in service (accounts.services.signin) records a failed password step as
-`auth.password_failed`, a failed second factor as `auth.otp_failed` (or `auth.otp_replayed`
-for a code used twice), with the attacked account as target (or "unknown" for a name that
-matches no account) and the client address from the request; `user.locked` when the failures
-reach the lockout threshold. The account's own lockout counts consecutive failures at any
-pace; this rule counts failures within a time window, per account and per address, so that
-a slow guesser spread over many accounts from one address is seen too.
+The sign-in service (accounts.services.signin) records each failed password or
+second-factor step as an action of Category.SIGN_IN_FAILURE, with the attacked account as
+target (or "unknown" for a name that matches no account) and the client address from the
+request, and a Category.LOCKOUT action when the failures reach the lockout threshold. The
+account's own lockout counts consecutive failures at any pace; this rule counts failures
+within a time window, per account and per address, so that a slow guesser spread over many
+accounts from one address is seen too.
 """
 
 from __future__ import annotations
@@ -18,12 +18,11 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Count, Max, Min, Q
 
-from audit.alerting import Finding
+from audit.actions import Category, names_in
 from audit.models import AlertRule, AuditEvent, Severity
 from audit.monitoring.windows import Window
+from audit.services.alerts import Finding
 
-SIGNIN_FAILURE_ACTIONS = ("auth.password_failed", "auth.otp_failed", "auth.otp_replayed")
-LOCKED_ACTION = "user.locked"
 ACCOUNT = "accounts.user"
 UNKNOWN_ACCOUNT = "unknown"
 
@@ -53,14 +52,16 @@ def _per_account(window: Window, limit: int) -> list[Finding]:
     """Accounts with `limit` or more failures in the window, or locked in it."""
     rows = (
         AuditEvent.objects.filter(
-            window.q(), action__in=(*SIGNIN_FAILURE_ACTIONS, LOCKED_ACTION), target_type=ACCOUNT
+            window.q(),
+            action__in=names_in(Category.SIGN_IN_FAILURE, Category.LOCKOUT),
+            target_type=ACCOUNT,
         )
         .exclude(target_id=UNKNOWN_ACCOUNT)
         .values("target_id")
         .annotate(
             events=Count("id"),
-            failures=Count("id", filter=Q(action__in=SIGNIN_FAILURE_ACTIONS)),
-            locks=Count("id", filter=Q(action=LOCKED_ACTION)),
+            failures=Count("id", filter=Q(action__in=names_in(Category.SIGN_IN_FAILURE))),
+            locks=Count("id", filter=Q(action__in=names_in(Category.LOCKOUT))),
             first=Min("occurred_at"),
             last=Max("occurred_at"),
         )
@@ -82,7 +83,7 @@ def _per_account(window: Window, limit: int) -> list[Finding]:
 def _per_address(window: Window, limit: int) -> list[Finding]:
     """Client addresses with `limit` or more failures in the window, whatever the account."""
     rows = (
-        AuditEvent.objects.filter(window.q(), action__in=SIGNIN_FAILURE_ACTIONS)
+        AuditEvent.objects.filter(window.q(), action__in=names_in(Category.SIGN_IN_FAILURE))
         .exclude(ip=None)
         .values("ip")
         .annotate(

@@ -3,7 +3,7 @@
 Rules select events by `occurred_at`, not by id: ids are handed out per chain and commit in
 no global order, so "everything after id N" could skip an event committed late. A window
 that ends now and overlaps the previous run's sees every event that has committed by now;
-an event seen twice only refreshes the alert it already raised (audit.alerting.raise_alert).
+an event seen twice only refreshes the alert it already raised (audit.services.alerts.alert_raise).
 """
 
 from __future__ import annotations

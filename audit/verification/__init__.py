@@ -1,4 +1,4 @@
-"""Walk the hash chains and report the first broken link of each; sign the intact heads.
+"""Walk the hash chains and report the first broken link of each (read only).
 
 A full run walks every chain from its first link (on PostgreSQL: one pass over the table and
 one over the (chain, seq) index) and also re-checks every stored checkpoint. An incremental
@@ -14,19 +14,18 @@ What each check catches:
 - `hash` unlike sha256 of its own content → an edited canonical text or hash;
 - a chain ending before its head (or before a checkpoint) → a truncated tail;
 - an event unlike its signed checkpoint, or a bad signature → a rewritten table.
+
+Storing the run, signing the intact heads, recording `audit.verified` and raising the alerts
+is one service, audit.services.verification.audit_verify, which every caller uses.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict
 
 from django.db import connection, transaction
-from django.utils import timezone
 
-from audit.checkpoints import latest_checkpoints, make_checkpoint
-from audit.models import ChainHead, VerificationRun
-from audit.models.chains import VerificationKind
+from audit.models import ChainHead
 from audit.verification.plans import full_plan, incremental_plan, walk_chains
 from audit.verification.postgresql import verify_in_postgresql
 from audit.verification.walk import ChainBreak, Report
@@ -34,30 +33,9 @@ from audit.verification.walk import ChainBreak, Report
 __all__ = ["ChainBreak", "Report", "verify_chains"]
 
 
-def _sign_intact_heads(report: Report) -> int:
-    made = 0
-    signed = {chain: checkpoint.seq for chain, checkpoint in latest_checkpoints().items()}
-    for chain, (seq, hash_, event_id) in sorted(report.intact_ends.items()):
-        if signed.get(chain, 0) < seq:
-            make_checkpoint(chain=chain, seq=seq, hash_=hash_, event_id=event_id)
-            made += 1
-    return made
-
-
-def verify_chains(
-    *,
-    full: bool = True,
-    trigger: str = "command",
-    make_checkpoints: bool = True,
-    progress: Callable[[int], None] | None = None,
-) -> VerificationRun:
-    """Verify the chains, store the run, and (when intact) sign each chain's head.
-
-    The run is stored even when chains are broken; callers (audit.alerting.after_verification)
-    record the audit event and raise the alert.
-    """
+def verify_chains(*, full: bool = True, progress: Callable[[int], None] | None = None) -> Report:
+    """Check the chains (every link, or from each chain's newest checkpoint) and report."""
     report = Report()
-    started_at = timezone.now()
     tick = progress or (lambda _count: None)
     postgresql = connection.vendor == "postgresql"
     snapshot = postgresql and not connection.in_atomic_block
@@ -71,16 +49,4 @@ def verify_chains(
             verify_in_postgresql(report, plan, heads, tick, full=full, parallel=snapshot)
         else:
             walk_chains(report, plan, heads, tick)
-    with transaction.atomic():
-        made = _sign_intact_heads(report) if make_checkpoints else 0
-        return VerificationRun.objects.create(
-            started_at=started_at,
-            finished_at=timezone.now(),
-            kind=VerificationKind.FULL if full else VerificationKind.INCREMENTAL,
-            trigger=trigger,
-            events_checked=report.events_checked,
-            chains_checked=len(report.chains),
-            ok=not report.breaks,
-            breaks=[asdict(report.breaks[chain]) for chain in sorted(report.breaks)],
-            checkpoints_made=made,
-        )
+    return report

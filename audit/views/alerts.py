@@ -1,6 +1,6 @@
 """The alert queue: what the monitoring rules and verification raised, most urgent first.
 
-Acknowledge and close are POSTs through audit.alerting (which audits them), answered with a
+Acknowledge and close are POSTs through audit.services.alerts (which audits them), answered with a
 redirect back to the queue (POST-redirect-GET); a refusal (already closed, empty note) shows
 the queue again with the message and status 400. The queue itself is audited as a view of
 security data, as the event pages are.
@@ -18,12 +18,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from audit.access import actor_of, compliance_page
-from audit.alerting import CLOSE_NOTE_MAX, acknowledge, close
 from audit.models import Alert, AlertStatus, Severity
 from audit.models.alerts import ACTIVE_STATUSES
-from audit.services import audit_record
+from audit.permissions import can_handle_alerts, can_read_alerts
+from audit.services import alerts as alert_services
+from audit.services.alerts import CLOSE_NOTE_MAX
+from audit.services.reads import alerts_listed
 from audit.views.listing import actor_label, actor_url, usernames, utc
+from ccplatform import gate
+from ccplatform.callers import caller_of
 from ccplatform.errors import ServiceError
 
 QUEUE_LIMIT = 200
@@ -119,11 +122,7 @@ def _queue_page(
 ) -> HttpResponse:
     alerts = list(queue(status)[:QUEUE_LIMIT]) if status in STATUS_FILTERS else []
     if status in STATUS_FILTERS:
-        audit_record(
-            actor=actor_of(request),
-            action="alert.listed",
-            details={"status": status, "shown": len(alerts)},
-        )
+        alerts_listed(caller=caller_of(request), alert_filter={"status": status}, shown=len(alerts))
     context = {
         "rows": alert_rows(alerts),
         "status": status,
@@ -137,7 +136,7 @@ def _queue_page(
     return render(request, "audit/alerts.html", context, status=http_status)
 
 
-@compliance_page("audit.view_alert")
+@gate.page(can_read_alerts)
 @require_GET
 def alert_queue(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "active")
@@ -153,25 +152,25 @@ def _back_to_queue(request: HttpRequest) -> HttpResponse:
     return redirect(f"{reverse('audit:alerts')}?status={status}")
 
 
-@compliance_page("audit.change_alert")
+@gate.page(can_handle_alerts)
 @require_POST
 def alert_acknowledge(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse:
     alert = get_object_or_404(Alert, pk=alert_id)
     try:
-        acknowledge(alert, actor=actor_of(request))
+        alert_services.alert_acknowledge(alert, caller=caller_of(request))
     except ServiceError as refusal:
         return _queue_page(request, "active", error=refusal.message, http_status=400)
     messages.success(request, f"Alert acknowledged: {alert.get_rule_display()}.")
     return _back_to_queue(request)
 
 
-@compliance_page("audit.change_alert")
+@gate.page(can_handle_alerts)
 @require_POST
 def alert_close(request: HttpRequest, alert_id: uuid.UUID) -> HttpResponse:
     alert = get_object_or_404(Alert, pk=alert_id)
     note = request.POST.get("note", "")
     try:
-        close(alert, actor=actor_of(request), note=note)
+        alert_services.alert_close(alert, caller=caller_of(request), note=note)
     except ServiceError as refusal:
         return _queue_page(
             request,

@@ -18,12 +18,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from audit.access import actor_of, compliance_page
-from audit.alerting import after_verification
 from audit.checkpoints import latest_checkpoints
 from audit.models import ChainHead, Checkpoint, VerificationRun
-from audit.verification import verify_chains
+from audit.permissions import can_read_events, can_verify
+from audit.services.verification import audit_verify
 from audit.views.listing import utc
+from ccplatform import gate
+from ccplatform.callers import caller_of
 
 RECENT_RUNS = 10
 
@@ -59,7 +60,7 @@ def _log_size() -> dict[str, Any]:
     }
 
 
-@compliance_page("audit.view_auditevent")
+@gate.page(can_read_events)
 @require_GET
 def chain_status(request: HttpRequest) -> HttpResponse:
     runs = [_run_row(run) for run in VerificationRun.objects.order_by("-started_at")[:RECENT_RUNS]]
@@ -67,12 +68,11 @@ def chain_status(request: HttpRequest) -> HttpResponse:
     return render(request, "audit/chains.html", context)
 
 
-@compliance_page("audit.verify_auditevent")
+@gate.page(can_verify)
 @require_POST
 def verify_now(request: HttpRequest) -> HttpResponse:
     """Verify from the newest checkpoints, sign intact heads, alert on a break; then show it."""
-    run = verify_chains(full=False, trigger="page", make_checkpoints=True)
-    after_verification(run, actor=actor_of(request))
+    run = audit_verify(caller=caller_of(request), full=False, trigger="page").run
     if run.ok:
         messages.success(
             request, f"Verified: {run.events_checked} new events on {run.chains_checked} chains."

@@ -11,15 +11,18 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from audit.access import actor_of, compliance_page
-from audit.exporting import record_export, streaming_export
+from audit.exporting import streaming_export
+from audit.permissions import can_export_events, can_read_events
 from audit.search import EventFilter, EventFilterForm, filtered_events, iterate
+from audit.services.reads import audit_exported
 from audit.views.listing import events_page
+from ccplatform import gate
+from ccplatform.callers import caller_of
 
 SEARCH_TEMPLATE = "audit/search.html"
 
 
-@compliance_page("audit.view_auditevent")
+@gate.page(can_read_events)
 @require_GET
 def event_search(request: HttpRequest) -> HttpResponse:
     """Search by actor, customer, action, outcome, time range and request id, newest first."""
@@ -28,9 +31,7 @@ def event_search(request: HttpRequest) -> HttpResponse:
     )
 
 
-# compliance_page types its views as returning HttpResponse; a streamed download is an
-# HttpResponseBase (audit.access.ViewFunc could be bound to that instead).
-@compliance_page("audit.export_auditevent")
+@gate.page(can_export_events)
 @require_GET
 def event_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     """Every event of the current search, streamed; the export is audited before it starts."""
@@ -38,7 +39,7 @@ def event_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     if not form.is_valid():
         return render(request, SEARCH_TEMPLATE, {"form": form}, status=400)
     event_filter = EventFilter.from_form(form)
-    record_export(actor=actor_of(request), event_filter=event_filter, fmt=fmt, via="page")
+    audit_exported(caller=caller_of(request), event_filter=event_filter, fmt=fmt)
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
     return streaming_export(
         iterate(filtered_events(event_filter)), fmt=fmt, filename=f"audit-events-{stamp}"

@@ -21,8 +21,6 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 
-from audit.access import actor_of
-from audit.exporting import filter_summary
 from audit.models import ActorKind, AuditEvent
 from audit.search import (
     CUSTOMER_TYPE,
@@ -34,7 +32,8 @@ from audit.search import (
     filtered_events,
     page_of,
 )
-from audit.services import audit_record
+from audit.services.reads import audit_searched
+from ccplatform.callers import caller_of
 
 ACTOR_KIND_LABELS = {"user": "", "api_key": "API key ", "system": "system: "}
 
@@ -169,23 +168,6 @@ def listing(request: HttpRequest, events: QuerySet[AuditEvent], pager: PageForm)
     )
 
 
-def record_viewing(
-    request: HttpRequest, *, page: str, event_filter: EventFilter, shown: Listing
-) -> None:
-    """The page's own audit event: which filter, which page size; ids only, no values."""
-    audit_record(
-        actor=actor_of(request),
-        action="audit.searched",
-        details={
-            "page": page,
-            "filter": filter_summary(event_filter),
-            "page_size": shown.size,
-            "shown": len(shown.rows),
-            "continued": shown.continued,
-        },
-    )
-
-
 def events_page(
     request: HttpRequest,
     form: EventFilterForm,
@@ -211,7 +193,15 @@ def events_page(
         return render(request, template, {**context, "error": str(error)}, status=400)
     if summarise is not None:
         context.update(summarise(event_filter))
-    record_viewing(request, page=page, event_filter=event_filter, shown=shown)
+    # The page's own audit event: which filter, which page size; ids only, no values.
+    audit_searched(
+        caller=caller_of(request),
+        view=page,
+        event_filter=event_filter,
+        page_size=shown.size,
+        shown=len(shown.rows),
+        continued=shown.continued,
+    )
     return render(
         request,
         template,

@@ -17,14 +17,14 @@ from django.db.models import Count, Max, Min, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
-from audit.access import compliance_page
 from audit.models import ActorKind, AuditEvent
+from audit.permissions import can_read_events
 from audit.search import (
     CUSTOMER_TYPE,
-    NAMING_ACTIONS,
     EventFilter,
     EventFilterForm,
     filtered_events,
+    naming_actions,
 )
 from audit.views.listing import (
     actor_label,
@@ -35,6 +35,7 @@ from audit.views.listing import (
     usernames,
     utc,
 )
+from ccplatform import gate
 
 SUMMARY_WINDOW = 10_000
 SUMMARY_ROWS = 100
@@ -122,7 +123,7 @@ def touched(event_filter: EventFilter) -> dict[str, Any]:
             groups[key] = Group(label=target_label(*key), url=target_url(*key))
         groups[key].add(row["action"], row["count"], row["first"], row["last"])
     listed: set[str] = set()
-    for details in window.filter(action__in=NAMING_ACTIONS).values_list("details", flat=True):
+    for details in window.filter(action__in=naming_actions()).values_list("details", flat=True):
         customers = details.get("customers", []) if isinstance(details, dict) else []
         listed.update(str(customer) for customer in customers)
     opened = {target_id for target_type, target_id in groups if target_type == CUSTOMER_TYPE}
@@ -141,7 +142,7 @@ def _narrowed(request: HttpRequest, **fixed: str) -> EventFilterForm:
     return EventFilterForm(data)
 
 
-@compliance_page("audit.view_auditevent")
+@gate.page(can_read_events)
 @require_GET
 def customer_accesses(request: HttpRequest, customer_id: uuid.UUID) -> HttpResponse:
     """Who accessed this customer: every event about them, grouped by actor."""
@@ -159,7 +160,7 @@ def customer_accesses(request: HttpRequest, customer_id: uuid.UUID) -> HttpRespo
     )
 
 
-@compliance_page("audit.view_auditevent")
+@gate.page(can_read_events)
 @require_GET
 def actor_activity(request: HttpRequest, kind: str, actor_id: str) -> HttpResponse:
     """What did this actor touch: their events, and the distinct targets and customers."""

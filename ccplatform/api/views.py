@@ -5,18 +5,20 @@ from __future__ import annotations
 from django.conf import settings
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ccplatform.api.schema import ERROR_RESPONSES
+from ccplatform.callers import caller_of
+from ccplatform.gate import api
+from ccplatform.permissions import can_use_platform
 
 
 class StatusApi(APIView):
     """Who the caller is and which API version answers: a first call for integrators."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [api(can_use_platform)]
 
     @extend_schema(
         summary="Caller and API version",
@@ -32,6 +34,6 @@ class StatusApi(APIView):
         return Response(
             {
                 "version": settings.CCPLATFORM_VERSION,
-                "authenticated_as": str(getattr(request.user, "pk", "")),
+                "authenticated_as": str(caller_of(request).user_id or ""),
             }
         )

@@ -30,11 +30,13 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, QuerySet
 
-from ccplatform.context import Actor
+from ccplatform.callers import Caller
 from ccplatform.crypto.data_keys import data_key_rewrap
 from ccplatform.crypto.keyring import KeyRing
 from ccplatform.crypto.providers import DecryptionError, key_provider
+from ccplatform.gate import require
 from ccplatform.models import DataKeyFields
+from ccplatform.permissions import can_rotate_keys
 
 DEFAULT_BATCH_SIZE = 500
 REPORT_ID_LIMIT = 20
@@ -115,7 +117,7 @@ class RotationJob(ABC):
         """How many rows (units of progress) are not on the active version."""
 
     @abstractmethod
-    def batch(self, *, actor: Actor, after: str | None, size: int) -> BatchOutcome:
+    def batch(self, *, caller: Caller, after: str | None, size: int) -> BatchOutcome:
         """Rotate up to `size` rows with ids after `after`: one transaction, one audit event."""
 
     @abstractmethod
@@ -143,7 +145,7 @@ def rotation_job(name: str) -> RotationJob:
 def rotation_run(
     job: RotationJob,
     *,
-    actor: Actor,
+    caller: Caller,
     batch_size: int = DEFAULT_BATCH_SIZE,
     max_batches: int | None = None,
     after: str | None = None,
@@ -155,9 +157,10 @@ def rotation_run(
     """
     if batch_size < 1:
         raise ValueError("the batch size must be at least 1")
+    require(caller, can_rotate_keys(caller), resource=("keys", job.name))
     result = RunResult(job=job.name, total=job.pending(), last=after)
     while max_batches is None or result.batches < max_batches:
-        outcome = job.batch(actor=actor, after=result.last, size=batch_size)
+        outcome = job.batch(caller=caller, after=result.last, size=batch_size)
         if outcome.seen == 0:
             result.complete = True
             break
@@ -191,7 +194,7 @@ class DataKeyRewrap(RotationJob):
     columns: ClassVar[tuple[str, ...]] = ("pk", "data_key_kek_version", "data_key_wrapped")
 
     @abstractmethod
-    def record_batch(self, *, actor: Actor, failed: bool, details: dict[str, object]) -> None:
+    def record_batch(self, *, caller: Caller, failed: bool, details: dict[str, object]) -> None:
         """Record the batch's one audit event (`failed`: some rows could not be re-wrapped)."""
 
     def _retired(self) -> QuerySet[DataKeyFields]:
@@ -203,7 +206,7 @@ class DataKeyRewrap(RotationJob):
         return self._retired().count()
 
     @transaction.atomic
-    def batch(self, *, actor: Actor, after: str | None, size: int) -> BatchOutcome:
+    def batch(self, *, caller: Caller, after: str | None, size: int) -> BatchOutcome:
         active = key_provider().active_version
         # Locked, so two runs (a command and a task) never re-wrap the same key at once;
         # only the key columns are read, however wide the subject's row.
@@ -224,7 +227,7 @@ class DataKeyRewrap(RotationJob):
                 # it is, named in the audit event and in the report.
                 failed.append(str(row.pk))
         self.record_batch(
-            actor=actor,
+            caller=caller,
             failed=bool(failed),
             details={
                 "kek_version": active,

@@ -24,13 +24,16 @@ from typing import IO, Any
 
 from django.db import transaction
 
-from accounts.models import Team
+from accounts.selectors import Team
 from audit.models import Outcome
 from audit.services import audit_record
-from ccplatform.context import Actor
+from ccplatform.callers import Caller
 from ccplatform.errors import ServiceError
+from ccplatform.gate import require
+from customers.actions import CUSTOMERS_IMPORT_FAILED, CUSTOMERS_IMPORTED
 from customers.fields import FIELDS, Kind
 from customers.models import Customer, CustomerLookup
+from customers.permissions import can_import_customers
 from customers.services.copying import insert_many
 from customers.services.records import customer_build
 
@@ -278,15 +281,15 @@ def customers_build_many(
 
 @transaction.atomic
 def customers_import_batch(
-    *, actor: Actor, team: Team, built: list[Built], number: int, rejected_lines: list[int]
+    *, caller: Caller, team: Team, built: list[Built], number: int, rejected_lines: list[int]
 ) -> None:
     """Save one batch (customers with their data keys, lookups) and record it: ids and
     counts only."""
     insert_many(Customer, [customer for customer, _ in built])
     insert_many(CustomerLookup, [lookup for _, lookups in built for lookup in lookups])
     audit_record(
-        actor=actor,
-        action="customers.imported",
+        actor=caller.actor,
+        action=CUSTOMERS_IMPORTED,
         target=team,
         details={
             "batch": number,
@@ -337,7 +340,7 @@ def _collector_paused() -> Iterator[None]:
 
 @dataclass(frozen=True)
 class _Job:
-    actor: Actor
+    caller: Caller
     team: Team
     report: ImportReport
     batch_size: int
@@ -358,7 +361,7 @@ class _Job:
             return  # nothing will be kept: only check the remaining rows
         report.batches += 1
         customers_import_batch(
-            actor=self.actor,
+            caller=self.caller,
             team=self.team,
             built=built,
             number=report.batches,
@@ -375,7 +378,7 @@ class _RollBackError(Exception):
 
 def customers_import(
     *,
-    actor: Actor,
+    caller: Caller,
     team: Team,
     rows: Iterable[SourceRow],
     all_or_nothing: bool = False,
@@ -387,13 +390,14 @@ def customers_import(
     By default each batch commits on its own and bad rows are skipped; with `all_or_nothing`
     everything runs in one transaction that is rolled back if any row is bad.
     """
+    require(caller, can_import_customers(caller), resource=team)
     if not 1 <= batch_size <= MAX_BATCH_SIZE:
         raise ServiceError(
             f"The batch size must be between 1 and {MAX_BATCH_SIZE}.",
             fields={"batch_size": [f"Between 1 and {MAX_BATCH_SIZE}."]},
         )
     report = ImportReport(all_or_nothing=all_or_nothing)
-    job = _Job(actor=actor, team=team, report=report, batch_size=batch_size, progress=progress)
+    job = _Job(caller=caller, team=team, report=report, batch_size=batch_size, progress=progress)
     try:
         if not all_or_nothing:
             job.load(rows)
@@ -405,21 +409,21 @@ def customers_import(
                     raise _RollBackError
         except _RollBackError:
             report.loaded = report.batches = 0
-            _record_failure(actor, team, report, why="rows_rejected")
+            _record_failure(caller, team, report, why="rows_rejected")
     except ImportFileError as error:
         if all_or_nothing:
             report.loaded = report.batches = 0
-        _record_failure(actor, team, report, why="file_unreadable")
+        _record_failure(caller, team, report, why="file_unreadable")
         error.report = report
         raise
     return report
 
 
 @transaction.atomic
-def _record_failure(actor: Actor, team: Team, report: ImportReport, *, why: str) -> None:
+def _record_failure(caller: Caller, team: Team, report: ImportReport, *, why: str) -> None:
     audit_record(
-        actor=actor,
-        action="customers.import_failed",
+        actor=caller.actor,
+        action=CUSTOMERS_IMPORT_FAILED,
         target=team,
         outcome=Outcome.FAILED,
         details={

@@ -1,24 +1,28 @@
-"""Notes and interactions: free text is scanned for card data, then encrypted, then audited."""
+"""Notes and interactions: free text is scanned for card data, then encrypted, then audited.
+
+The author of a note (the agent of an interaction) is the caller's account: the person, or
+the service account of an integrator's key. Reading them back is customers.selectors."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.callers import user_of
 from audit.models import Outcome
 from audit.services import audit_record
-from ccplatform.context import Actor
+from ccplatform.callers import Caller
 from ccplatform.errors import ServiceError
+from ccplatform.gate import require
 from ccplatform.redaction import CARD_SCANNER_VERSION, CardRedaction, redact_card_data
+from customers.actions import CARD_DATA_REDACTED, CUSTOMER_INTERACTION_ADDED, CUSTOMER_NOTE_ADDED
 from customers.crypto import CustomerCipher
 from customers.models import Customer, Interaction, InteractionChannel, InteractionOutcome, Note
+from customers.permissions import can_add_interactions, can_add_notes
+from customers.selectors import INTERACTION_TABLE, NOTE_TABLE
 
-NOTE_TABLE = "customers_note"
-INTERACTION_TABLE = "customers_interaction"
 MAX_TEXT = 10_000
 # Clocks of agents' machines drift; an interaction a few minutes "ahead" is not an error.
 FUTURE_TOLERANCE = dt.timedelta(minutes=5)
@@ -46,12 +50,12 @@ def _text_errors(value: object, *, required: bool) -> tuple[str, list[str]]:
 
 
 def card_data_redacted(
-    *, actor: Actor, customer: Customer, result: CardRedaction, where: str, row_id: object
+    *, caller: Caller, customer: Customer, result: CardRedaction, where: str, row_id: object
 ) -> None:
     """Record the security event of card data found in free text (counts only, never text)."""
     audit_record(
-        actor=actor,
-        action="customer.card_data_redacted",
+        actor=caller.actor,
+        action=CARD_DATA_REDACTED,
         target=customer,
         outcome=Outcome.ALLOWED,
         details={
@@ -64,22 +68,30 @@ def card_data_redacted(
     )
 
 
-@transaction.atomic
-def customer_note_add(*, actor: Actor, customer: Customer, author: User, body: str) -> Note:
+def customer_note_add(*, caller: Caller, customer: Customer, body: str) -> Note:
     """Add a note: card numbers in it are masked (and recorded) before it is encrypted."""
+    require(caller, can_add_notes(caller), resource=customer)
     text, problems = _text_errors(body, required=True)
     if problems:
         raise ServiceError("The note is not valid.", fields={"body": problems})
-    note = Note(customer=customer, author=author, scanned_version=CARD_SCANNER_VERSION)
+    with transaction.atomic():
+        return _note_add(caller, customer, text)
+
+
+def _note_add(caller: Caller, customer: Customer, text: str) -> Note:
+    note = Note(customer=customer, author=user_of(caller), scanned_version=CARD_SCANNER_VERSION)
     result = redact_card_data(text)
     note.body_enc = CustomerCipher(customer).seal(NOTE_TABLE, "body", note.pk, result.text)
     note.save(force_insert=True)
     if result.changed:
         card_data_redacted(
-            actor=actor, customer=customer, result=result, where="note", row_id=note.pk
+            caller=caller, customer=customer, result=result, where="note", row_id=note.pk
         )
     audit_record(
-        actor=actor, action="customer.note_added", target=customer, details={"note": str(note.pk)}
+        actor=caller.actor,
+        action=CUSTOMER_NOTE_ADDED,
+        target=customer,
+        details={"note": str(note.pk)},
     )
     return note
 
@@ -97,18 +109,17 @@ def _occurred_at_errors(occurred_at: object) -> tuple[dt.datetime, list[str]]:
     return occurred_at, []
 
 
-@transaction.atomic
 def customer_interaction_add(
     *,
-    actor: Actor,
+    caller: Caller,
     customer: Customer,
-    agent: User,
     channel: str,
     outcome: str,
     summary: str = "",
     occurred_at: dt.datetime | None = None,
 ) -> Interaction:
     """Log a call, chat or email; its summary is scanned for card data and encrypted."""
+    require(caller, can_add_interactions(caller), resource=customer)
     errors: dict[str, list[str]] = {}
     if not isinstance(channel, str) or channel not in InteractionChannel.values:
         errors["channel"] = [f"Choose from {', '.join(InteractionChannel.values)}."]
@@ -122,9 +133,16 @@ def customer_interaction_add(
         errors["summary"] = problems
     if errors:
         raise ServiceError("Some fields are invalid.", fields=errors)
+    with transaction.atomic():
+        return _interaction_add(caller, customer, channel, outcome, text, when)
+
+
+def _interaction_add(
+    caller: Caller, customer: Customer, channel: str, outcome: str, text: str, when: dt.datetime
+) -> Interaction:
     interaction = Interaction(
         customer=customer,
-        agent=agent,
+        agent=user_of(caller),
         channel=channel,
         outcome=outcome,
         occurred_at=when.astimezone(dt.UTC),
@@ -138,50 +156,16 @@ def customer_interaction_add(
     interaction.save(force_insert=True)
     if result.changed:
         card_data_redacted(
-            actor=actor,
+            caller=caller,
             customer=customer,
             result=result,
             where="interaction",
             row_id=interaction.pk,
         )
     audit_record(
-        actor=actor,
-        action="customer.interaction_added",
+        actor=caller.actor,
+        action=CUSTOMER_INTERACTION_ADDED,
         target=customer,
         details={"interaction": str(interaction.pk), "channel": channel, "outcome": outcome},
     )
     return interaction
-
-
-def customer_history(customer: Customer, *, limit: int = 50) -> dict[str, list[dict[str, Any]]]:
-    """The customer's latest notes and interactions, decrypted (the caller audits the view).
-
-    Raises DecryptionError if a stored text fails its integrity check; callers show and
-    record an integrity failure rather than garbled text.
-    """
-    cipher = CustomerCipher(customer)
-    notes = [
-        {
-            "id": note.pk,
-            "author": note.author.username,
-            "created_at": note.created_at,
-            "body": cipher.open(NOTE_TABLE, "body", note.pk, note.body_enc),
-        }
-        for note in customer.notes.select_related("author").order_by("-created_at", "-pk")[:limit]
-    ]
-    interactions = [
-        {
-            "id": item.pk,
-            "agent": item.agent.username,
-            "channel": item.channel,
-            "outcome": item.outcome,
-            "occurred_at": item.occurred_at,
-            "summary": cipher.open(INTERACTION_TABLE, "summary", item.pk, item.summary_enc)
-            if item.summary_enc
-            else "",
-        }
-        for item in customer.interactions.select_related("agent").order_by("-occurred_at", "-pk")[
-            :limit
-        ]
-    ]
-    return {"notes": notes, "interactions": interactions}

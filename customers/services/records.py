@@ -1,4 +1,8 @@
-"""Customer records: create, update, view, reveal and search — each audited, no values logged."""
+"""Customer records: create, update, view and reveal — each audited, no values logged.
+
+Each service asks the predicates of customers.permissions about its caller (the gate
+records a refusal); which customer a caller may reach was decided by the selector that gave
+it the record."""
 
 from __future__ import annotations
 
@@ -11,10 +15,11 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Team, User
+from accounts.models import User
+from accounts.selectors import Team, team_for
 from audit.models import Outcome
 from audit.services import audit_record
-from ccplatform.context import Actor
+from ccplatform.callers import Caller
 from ccplatform.crypto.blind_index import (
     LookupKind,
     NormalisationError,
@@ -22,15 +27,26 @@ from ccplatform.crypto.blind_index import (
     normalise,
 )
 from ccplatform.crypto.data_keys import data_key_new
-from ccplatform.errors import ServiceError
+from ccplatform.errors import RateLimitError, ServiceError
+from ccplatform.gate import require
 from ccplatform.redaction import mask_card_numbers, redact_card_data
+from customers.actions import (
+    CUSTOMER_CREATED,
+    CUSTOMER_REVEAL_REFUSED,
+    CUSTOMER_REVEALED,
+    CUSTOMER_UPDATED,
+    CUSTOMER_VIEWED,
+)
 from customers.crypto import CustomerCipher
-from customers.fields import FIELDS, MEDICAL_FIELDS, REVEALABLE, Kind, mask_value
+from customers.fields import FIELDS, MEDICAL_FIELDS, REVEALABLE, Kind
 from customers.models import Customer, CustomerLookup
-from customers.services.access_log import customer_reveal_denied
-
-# Fields whose mask shows nothing of the value (only whether there is one).
-VALUE_FREE_MASKS = frozenset({"date_of_birth", "medical_notes"})
+from customers.permissions import (
+    can_create_customers,
+    can_reveal_fields,
+    can_update_customers,
+    can_view_customers,
+    can_write_medical,
+)
 
 LOOKUP_FIELDS = {
     "phones": LookupKind.PHONE,
@@ -39,12 +55,13 @@ LOOKUP_FIELDS = {
 }
 
 
-class RevealLimitError(ServiceError):
-    """Too many reveals in a short time (a burst is itself a warning sign)."""
+class RevealLimitError(RateLimitError):
+    """Too many reveals in a short time (a burst is itself a warning sign): 429."""
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__(f"Too many reveals; try again in {retry_after} seconds.")
-        self.retry_after = retry_after
+        super().__init__(
+            f"Too many reveals; try again in {retry_after} seconds.", retry_after=retry_after
+        )
 
 
 def _date_of_birth(value: object) -> dt.date | None:
@@ -151,9 +168,35 @@ def customer_build(
     return customer, _lookups_for(customer, searchable)
 
 
-@transaction.atomic
+def _require_medical_writable(caller: Caller, values: Mapping[str, Any], resource: Any) -> None:
+    if MEDICAL_FIELDS & {name for name, value in values.items() if value not in (None, "")}:
+        require(caller, can_write_medical(caller), resource=resource)
+
+
 def customer_create(
-    *, actor: Actor, team: Team, values: Mapping[str, Any], assigned_to: Iterable[User] = ()
+    *,
+    caller: Caller,
+    team_id: object,
+    values: Mapping[str, Any],
+    assigned_to: Iterable[User] = (),
+) -> Customer:
+    """Create a customer in one of the caller's teams (any team for keys and the system).
+
+    Medical fields can be set only by callers who may write them (people who may see them,
+    and integrator keys).
+    """
+    require(caller, can_create_customers(caller), resource=("customers.customer", "new"))
+    _require_medical_writable(caller, values, ("customers.customer", "new"))
+    team = team_for(caller, str(team_id))
+    if team is None:
+        message = "Choose one of your teams." if caller.is_person else "No such team."
+        raise ServiceError(message, fields={"team": [message]})
+    with transaction.atomic():
+        return _customer_create(caller, team, values, assigned_to)
+
+
+def _customer_create(
+    caller: Caller, team: Team, values: Mapping[str, Any], assigned_to: Iterable[User]
 ) -> Customer:
     customer, lookups = customer_build(team=team, values=values)
     customer.save(force_insert=True)
@@ -162,8 +205,8 @@ def customer_create(
     if assignees:
         customer.assigned_to.set(assignees)
     audit_record(
-        actor=actor,
-        action="customer.created",
+        actor=caller.actor,
+        action=CUSTOMER_CREATED,
         target=customer,
         details={
             "fields": sorted(k for k, v in values.items() if v not in (None, "", [])),
@@ -173,21 +216,21 @@ def customer_create(
     return customer
 
 
-@transaction.atomic
-def customer_update(
-    *, actor: Actor, customer: Customer, values: Mapping[str, Any], medical_allowed: bool = False
-) -> Customer:
+def customer_update(*, caller: Caller, customer: Customer, values: Mapping[str, Any]) -> Customer:
     """Change some fields; lookups of changed searchable fields are rebuilt.
 
-    Medical fields can be written only by callers allowed to see them.
+    Medical fields can be written (or cleared) only by callers who may write them.
     """
+    require(caller, can_update_customers(caller), resource=customer)
+    if MEDICAL_FIELDS & set(values):
+        require(caller, can_write_medical(caller), resource=customer)
     if not values:
         raise ServiceError("Nothing to change.")
-    if MEDICAL_FIELDS & set(values) and not medical_allowed:
-        raise ServiceError(
-            "Medical fields need the medical permission.",
-            fields={field: ["Not permitted."] for field in MEDICAL_FIELDS & set(values)},
-        )
+    with transaction.atomic():
+        return _customer_update(caller, customer, values)
+
+
+def _customer_update(caller: Caller, customer: Customer, values: Mapping[str, Any]) -> Customer:
     clean, searchable = _clean(values)
     cipher = CustomerCipher(customer)
     for field, value in clean.items():
@@ -199,64 +242,47 @@ def customer_update(
         CustomerLookup.objects.filter(customer=customer, kind__in=changed_lookups).delete()
         CustomerLookup.objects.bulk_create(_lookups_for(customer, searchable))
     audit_record(
-        actor=actor, action="customer.updated", target=customer, details={"fields": sorted(clean)}
+        actor=caller.actor,
+        action=CUSTOMER_UPDATED,
+        target=customer,
+        details={"fields": sorted(clean)},
     )
     return customer
 
 
-def customer_masked(customer: Customer, *, include_medical: bool) -> dict[str, Any]:
-    """Every field as shown before a reveal (medical fields left out unless permitted)."""
-    cipher = CustomerCipher(customer)
-    shown = {}
-    for field in REVEALABLE:
-        if field in MEDICAL_FIELDS and not include_medical:
-            continue
-        if field in VALUE_FREE_MASKS:
-            # The mask does not depend on the value: no need to decrypt it for a list page.
-            stored = getattr(customer, f"{field}_enc")
-            shown[field] = mask_value(field, "x") if stored else ""
-            continue
-        shown[field] = mask_value(field, cipher.decrypt(field))
-    return shown
-
-
-@transaction.atomic
-def customer_viewed(*, actor: Actor, customer: Customer) -> None:
+def customer_viewed(*, caller: Caller, customer: Customer) -> None:
     """Record that a customer's (masked) record was opened."""
-    audit_record(actor=actor, action="customer.viewed", target=customer)
+    require(caller, can_view_customers(caller), resource=customer)
+    audit_record(actor=caller.actor, action=CUSTOMER_VIEWED, target=customer)
 
 
-def _reveal_allowance(actor: Actor) -> None:
-    count, _, period = settings.REVEAL_RATE.partition("/")
-    seconds = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}[period]
-    key = f"ccplatform:reveals:{actor}:{int(timezone.now().timestamp()) // seconds}"
-    cache.add(key, 0, timeout=seconds)
-    if cache.incr(key) > int(count):
-        raise RevealLimitError(retry_after=seconds - int(timezone.now().timestamp()) % seconds)
+def _reveal_allowance(caller: Caller) -> None:
+    rate = settings.REVEAL_RATE  # parsed and checked at start (ccplatform.config.Rate)
+    now = int(timezone.now().timestamp())
+    key = f"ccplatform:reveals:{caller.actor}:{now // rate.seconds}"
+    cache.add(key, 0, timeout=rate.seconds)
+    if cache.incr(key) > rate.count:
+        raise RevealLimitError(retry_after=rate.seconds - now % rate.seconds)
 
 
 @transaction.atomic
-def _record_reveal_refused(actor: Actor, customer: Customer, fields: list[str]) -> None:
+def _record_reveal_refused(caller: Caller, customer: Customer, fields: list[str]) -> None:
     audit_record(
-        actor=actor,
-        action="customer.reveal_refused",
+        actor=caller.actor,
+        action=CUSTOMER_REVEAL_REFUSED,
         target=customer,
         outcome=Outcome.DENIED,
         details={"fields": fields, "why": "reveal_rate"},
     )
 
 
-class RevealPermissionError(ServiceError):
-    """A field was asked for that the caller may not see (medical without the permission)."""
-
-
 def customer_reveal(
-    *, actor: Actor, customer: Customer, fields: Iterable[str], reason: str, medical_allowed: bool
+    *, caller: Caller, customer: Customer, fields: Iterable[str], reason: str
 ) -> dict[str, Any]:
     """Plaintext of the asked fields only, with a reason; who, whom, which fields and why.
 
-    Not one transaction as a whole: a refusal (no medical permission, over REVEAL_RATE) is
-    recorded even though the caller gets an error.
+    Not one transaction as a whole: a refusal (a field the caller may not see, over
+    REVEAL_RATE) is recorded even though the caller gets an error (403, 429).
     """
     wanted = list(dict.fromkeys(fields))
     if not reason.strip():
@@ -269,31 +295,25 @@ def customer_reveal(
             "Choose fields that can be revealed.",
             fields={"fields": [f"Choose from {', '.join(REVEALABLE)}."]},
         )
-    if MEDICAL_FIELDS & set(wanted) and not medical_allowed:
-        customer_reveal_denied(
-            actor=actor, customer=customer, fields=wanted, why="medical_permission"
-        )
-        raise RevealPermissionError(
-            "Medical fields need the medical permission.", fields={"fields": ["Not permitted."]}
-        )
+    require(caller, can_reveal_fields(caller, wanted), resource=customer)
     try:
-        _reveal_allowance(actor)
+        _reveal_allowance(caller)
     except RevealLimitError:
-        _record_reveal_refused(actor, customer, wanted)
+        _record_reveal_refused(caller, customer, wanted)
         raise
-    return _reveal_values(actor=actor, customer=customer, fields=wanted, reason=reason)
+    return _reveal_values(caller=caller, customer=customer, fields=wanted, reason=reason)
 
 
 @transaction.atomic
 def _reveal_values(
-    *, actor: Actor, customer: Customer, fields: list[str], reason: str
+    *, caller: Caller, customer: Customer, fields: list[str], reason: str
 ) -> dict[str, Any]:
     wanted = fields
     cipher = CustomerCipher(customer)
     values = {field: cipher.decrypt(field) for field in wanted}
     audit_record(
-        actor=actor,
-        action="customer.revealed",
+        actor=caller.actor,
+        action=CUSTOMER_REVEALED,
         target=customer,
         reason=reason.strip(),
         details={"fields": wanted},

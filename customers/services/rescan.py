@@ -18,13 +18,16 @@ from django.db import models, transaction
 
 from audit.models import Outcome
 from audit.services import audit_record
-from ccplatform.context import Actor
+from ccplatform.callers import Caller
 from ccplatform.crypto.providers import DecryptionError
 from ccplatform.errors import ServiceError
+from ccplatform.gate import require
 from ccplatform.redaction import CARD_SCANNER_VERSION, redact_card_data
+from customers.actions import CUSTOMER_INTEGRITY_FAILED, NOTES_RESCANNED
 from customers.crypto import CustomerCipher
 from customers.models import Interaction, Note
-from customers.services.notes import INTERACTION_TABLE, NOTE_TABLE
+from customers.permissions import can_rescan_notes
+from customers.selectors import INTERACTION_TABLE, NOTE_TABLE
 
 DEFAULT_BATCH_SIZE = 500
 MAX_BATCH_SIZE = 10_000
@@ -84,7 +87,7 @@ def _pending(source: _Source) -> models.QuerySet[Any]:
 
 @transaction.atomic
 def _rescan_batch(
-    source: _Source, *, actor: Actor, after: uuid.UUID | None, batch_size: int
+    source: _Source, *, caller: Caller, after: uuid.UUID | None, batch_size: int
 ) -> _Batch:
     """Scan the next `batch_size` rows after `after`; write changed text and versions."""
     rows_query = _pending(source).select_related("customer").order_by("pk")
@@ -110,8 +113,8 @@ def _rescan_batch(
         except DecryptionError:
             batch.failed.append(str(row.pk))
             audit_record(
-                actor=actor,
-                action="customer.integrity_failed",
+                actor=caller.actor,
+                action=CUSTOMER_INTEGRITY_FAILED,
                 target=row.customer,
                 outcome=Outcome.FAILED,
                 details={"where": f"{source.kind}_rescan", "row": str(row.pk)},
@@ -135,8 +138,8 @@ def _rescan_batch(
         source.model.objects.filter(pk__in=unchanged).update(scanned_version=CARD_SCANNER_VERSION)
     batch.last_pk = rows[-1].pk
     audit_record(
-        actor=actor,
-        action="customers.notes_rescanned",
+        actor=caller.actor,
+        action=NOTES_RESCANNED,
         details={
             "kind": source.kind,
             "scanner_version": CARD_SCANNER_VERSION,
@@ -156,7 +159,7 @@ def _rescan_batch(
 
 def notes_rescan(
     *,
-    actor: Actor,
+    caller: Caller,
     batch_size: int = DEFAULT_BATCH_SIZE,
     max_batches: int | None = None,
     progress: Callable[[RescanProgress], None] | None = None,
@@ -169,6 +172,7 @@ def notes_rescan(
     each batch. Rows that fail their integrity check keep their version and are recorded
     as `customer.integrity_failed`.
     """
+    require(caller, can_rescan_notes(caller), resource=("customers.note", "all"))
     if not isinstance(batch_size, int) or not 1 <= batch_size <= MAX_BATCH_SIZE:
         raise ServiceError(
             "The batch size is out of range.",
@@ -184,7 +188,7 @@ def notes_rescan(
         report = RescanProgress(kind=source.kind, total=_pending(source).count())
         after: uuid.UUID | None = None
         while max_batches is None or report.batches < max_batches:
-            batch = _rescan_batch(source, actor=actor, after=after, batch_size=batch_size)
+            batch = _rescan_batch(source, caller=caller, after=after, batch_size=batch_size)
             if batch.last_pk is None:
                 break
             after = batch.last_pk

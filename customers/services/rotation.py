@@ -16,9 +16,10 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, QuerySet
 
+from accounts.actions import KEYS_REWRAPPED
 from audit.models import Outcome
 from audit.services import audit_record
-from ccplatform.context import Actor
+from ccplatform.callers import Caller
 from ccplatform.crypto.blind_index import NormalisationError, blind_index
 from ccplatform.crypto.keyring import KEY_BYTES, KeyRing, KeyRingError, LocalKeyFile
 from ccplatform.crypto.providers import DecryptionError
@@ -31,6 +32,9 @@ from ccplatform.crypto.rotation import (
     VersionReport,
     by_version,
 )
+from ccplatform.gate import require
+from ccplatform.permissions import can_rotate_keys
+from customers.actions import BLIND_INDEX_RECOMPUTED, KEY_VERSION_ADDED
 from customers.crypto import CustomerCipher
 from customers.models import Customer, CustomerLookup
 from customers.services.records import LOOKUP_FIELDS
@@ -48,9 +52,9 @@ class CustomerDataKeyRewrap(DataKeyRewrap):
     label = "data keys"
     model = Customer
 
-    def record_batch(self, *, actor: Actor, failed: bool, details: dict[str, object]) -> None:
+    def record_batch(self, *, caller: Caller, failed: bool, details: dict[str, object]) -> None:
         outcome = Outcome.FAILED if failed else Outcome.ALLOWED
-        audit_record(actor=actor, action="keys.rewrapped", outcome=outcome, details=details)
+        audit_record(actor=caller.actor, action=KEYS_REWRAPPED, outcome=outcome, details=details)
 
 
 def _lookups_now(customer: Customer) -> list[CustomerLookup]:
@@ -87,7 +91,7 @@ class CustomerLookupRecompute(RotationJob):
         return self._customers().count()
 
     @transaction.atomic
-    def batch(self, *, actor: Actor, after: str | None, size: int) -> BatchOutcome:
+    def batch(self, *, caller: Caller, after: str | None, size: int) -> BatchOutcome:
         # Locked, so an update of the same customer (which rewrites its lookups) waits
         # instead of racing with the recomputed rows.
         customers = self._customers().select_for_update(of=("self",))
@@ -110,8 +114,8 @@ class CustomerLookupRecompute(RotationJob):
         CustomerLookup.objects.filter(customer__in=done).delete()
         CustomerLookup.objects.bulk_create(new_rows)
         audit_record(
-            actor=actor,
-            action="keys.blind_index_recomputed",
+            actor=caller.actor,
+            action=BLIND_INDEX_RECOMPUTED,
             outcome=Outcome.FAILED if failed else Outcome.ALLOWED,
             details={
                 "key_version": _ring().active,
@@ -145,12 +149,17 @@ class CustomerLookupRecompute(RotationJob):
         )
 
 
-@transaction.atomic
-def local_key_version_add(*, actor: Actor, kind: Kind) -> str:
+def local_key_version_add(*, caller: Caller, kind: Kind) -> str:
     """Add a new key version, made active, to the embedded default's key file.
 
     Running processes keep the key ring they loaded: restart them all before rotating.
     """
+    require(caller, can_rotate_keys(caller), resource=("keys", kind.value))
+    with transaction.atomic():
+        return _local_key_version_add(caller, kind)
+
+
+def _local_key_version_add(caller: Caller, kind: Kind) -> str:
     if not settings.KEY_FILE.exists():
         # A new file would hold new keys only: everything written so far would be lost.
         raise KeyRingError(f"{settings.KEY_FILE} is missing; restore it from your backup")
@@ -162,8 +171,8 @@ def local_key_version_add(*, actor: Actor, kind: Kind) -> str:
     # Audit row and file change stand or fall together: the row is written first (nothing
     # changes if it fails), and a failed file write rolls the row back.
     audit_record(
-        actor=actor,
-        action="keys.version_added",
+        actor=caller.actor,
+        action=KEY_VERSION_ADDED,
         details={"ring": kind.value, "version": version, "where": "local key file"},
     )
     if kind == Kind.KEK:

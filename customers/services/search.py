@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import QuerySet
 
 from audit.services import audit_record
-from ccplatform.context import Actor
+from ccplatform.callers import Caller
 from ccplatform.crypto.blind_index import LookupKind, NormalisationError, search_digests
 from ccplatform.errors import ServiceError
+from ccplatform.gate import require
+from customers.actions import CUSTOMER_SEARCHED
 from customers.models import Customer
+from customers.permissions import can_view_customers
+from customers.selectors import customers_visible_to
+
+SEARCH_LIMIT = 50
 
 
-@transaction.atomic
-def customers_search(
-    *, actor: Actor, visible: QuerySet[Customer], kind: LookupKind | str, value: str
-) -> list[Customer]:
-    """Customers among `visible` with exactly this phone/email/account number. Never decrypts."""
+def customers_search(*, caller: Caller, kind: LookupKind | str, value: str) -> list[Customer]:
+    """Customers the caller may see with exactly this phone/email/account number (at most
+    SEARCH_LIMIT). Never decrypts; audited with the kind and the ids found, never the value."""
+    require(caller, can_view_customers(caller), resource=("customers.customer", "search"))
     try:
         kind = LookupKind(kind)
         digests = search_digests(kind, value)
@@ -26,14 +30,20 @@ def customers_search(
             message,
             fields={"value" if isinstance(error, NormalisationError) else "kind": [message]},
         ) from None
-    found = list(visible.filter(lookups__kind=kind, lookups__digest__in=digests).distinct()[:50])
-    audit_record(
-        actor=actor,
-        action="customer.searched",
-        details={
-            "kind": kind.value,
-            "results": len(found),
-            "customers": [str(c.pk) for c in found],
-        },
-    )
+    visible = customers_visible_to(caller)
+    with transaction.atomic():
+        found = list(
+            visible.filter(lookups__kind=kind, lookups__digest__in=digests).distinct()[
+                :SEARCH_LIMIT
+            ]
+        )
+        audit_record(
+            actor=caller.actor,
+            action=CUSTOMER_SEARCHED,
+            details={
+                "kind": kind.value,
+                "results": len(found),
+                "customers": [str(c.pk) for c in found],
+            },
+        )
     return found

@@ -10,14 +10,16 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from accounts.decorators import person_required
+from ccplatform import gate
+from ccplatform.callers import caller_of
 from ccplatform.errors import ServiceError
 from ccplatform.redaction import redact_card_data
 from customers.forms import InteractionForm, NoteForm
+from customers.permissions import can_add_interactions, can_add_notes
 from customers.selectors import customer_get_for
 from customers.services.notes import customer_interaction_add, customer_note_add
 from customers.views.records import customer_page
-from customers.views.shared import actor, add_service_errors, person, scrub_bound_form
+from customers.views.shared import add_service_errors, scrub_bound_form
 
 CARDS_MASKED = "Card numbers in the text were masked to their last 4 digits before saving."
 
@@ -26,16 +28,16 @@ def _history_url(customer_id: uuid.UUID) -> str:
     return reverse("customers:customer", kwargs={"customer_id": customer_id}) + "#history"
 
 
-@person_required("customers.add_note")
+@gate.page(can_add_notes)
 @require_POST
 def note_add(request: HttpRequest, customer_id: uuid.UUID) -> HttpResponse:
-    user = person(request)
-    customer = customer_get_for(user, customer_id)
+    caller = caller_of(request)
+    customer = customer_get_for(caller, customer_id)
     form = NoteForm(request.POST)
     if form.is_valid():
         body = form.cleaned_data["body"]
         try:
-            customer_note_add(actor=actor(request), customer=customer, author=user, body=body)
+            customer_note_add(caller=caller, customer=customer, body=body)
         except ServiceError as error:
             add_service_errors(form, error)
         else:
@@ -47,19 +49,18 @@ def note_add(request: HttpRequest, customer_id: uuid.UUID) -> HttpResponse:
     return customer_page(request, customer, status=400, note_form=form)
 
 
-@person_required("customers.add_interaction")
+@gate.page(can_add_interactions)
 @require_POST
 def interaction_add(request: HttpRequest, customer_id: uuid.UUID) -> HttpResponse:
-    user = person(request)
-    customer = customer_get_for(user, customer_id)
+    caller = caller_of(request)
+    customer = customer_get_for(caller, customer_id)
     form = InteractionForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
         try:
             customer_interaction_add(
-                actor=actor(request),
+                caller=caller,
                 customer=customer,
-                agent=user,
                 channel=data["channel"],
                 outcome=data["outcome"],
                 summary=data["summary"],

@@ -13,9 +13,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.decorators import person_required
+from accounts.selectors import teams_for
+from ccplatform import gate
+from ccplatform.callers import caller_of
 from ccplatform.crypto.providers import DecryptionError
-from ccplatform.errors import ServiceError
+from ccplatform.errors import PlatformError, ServiceError
 from customers.forms import (
     REVEAL_REASONS,
     CustomerCreateForm,
@@ -24,25 +26,20 @@ from customers.forms import (
     RevealForm,
 )
 from customers.models import Customer
-from customers.permissions import can_view_medical
-from customers.selectors import customer_get_for
-from customers.services.notes import customer_history
-from customers.services.records import (
-    RevealLimitError,
-    RevealPermissionError,
-    customer_create,
-    customer_masked,
-    customer_reveal,
-    customer_viewed,
+from customers.permissions import (
+    can_create_customers,
+    can_reveal,
+    can_view_customers,
+    can_write_medical,
 )
+from customers.selectors import customer_get_for, customer_history, customer_masked
+from customers.services.records import customer_create, customer_reveal, customer_viewed
 from customers.views.shared import (
-    actor,
     add_service_errors,
     field_errors,
     history_shown,
     integrity_failure_page,
     is_htmx,
-    person,
     scrub_bound_form,
     shown_fields,
     without_cards,
@@ -61,12 +58,13 @@ def customer_page(
     interaction_form: InteractionForm | None = None,
 ) -> HttpResponse:
     """The whole customer page; opening it (after any action) is recorded as a view."""
+    caller = caller_of(request)
     try:
-        masked = customer_masked(customer, include_medical=can_view_medical(person(request)))
-        history = history_shown(customer_history(customer))
+        masked = customer_masked(caller, customer)
+        history = history_shown(customer_history(caller, customer))
     except DecryptionError:
         return integrity_failure_page(request, customer, operation="customer_page")
-    customer_viewed(actor=actor(request), customer=customer)
+    customer_viewed(caller=caller, customer=customer)
     fields = shown_fields(masked, revealed or {}, errors=reveal_errors, reason=reason)
     context = {
         "customer": customer,
@@ -82,39 +80,37 @@ def customer_page(
     return render(request, "customers/customer.html", context, status=status)
 
 
-@person_required("customers.view_customer")
+@gate.page(can_view_customers)
 @require_GET
 def customer_detail(request: HttpRequest, customer_id: uuid.UUID) -> HttpResponse:
-    return customer_page(request, customer_get_for(person(request), customer_id))
+    return customer_page(request, customer_get_for(caller_of(request), customer_id))
 
 
-@person_required("customers.reveal_customer")
+@gate.page(can_reveal)
 @require_POST
 def reveal(request: HttpRequest, customer_id: uuid.UUID) -> HttpResponse:
-    """One field in plain text, for a reason. With htmx only that field's row is sent back."""
-    user = person(request)
-    customer = customer_get_for(user, customer_id)
-    medical = can_view_medical(user)
+    """One field in plain text, for a reason. With htmx only that field's row is sent back.
+
+    A refusal (a field the caller may not see, the reveal limit) is answered in that row,
+    with the status and headers the error carries (403, 429 with Retry-After).
+    """
+    caller = caller_of(request)
+    customer = customer_get_for(caller, customer_id)
     form = RevealForm(request.POST)
-    status, revealed, problems, retry_after = 400, {}, [], 0
+    status, revealed, problems, headers = 400, {}, [], {}
     if not form.is_valid():
         problems = field_errors(form)
     else:
         try:
             revealed = customer_reveal(
-                actor=actor(request),
+                caller=caller,
                 customer=customer,
                 fields=[form.cleaned_data["field"]],
                 reason=form.cleaned_data["reason"],
-                medical_allowed=medical,
             )
             status = 200
-        except RevealLimitError as error:
-            status, problems, retry_after = 429, [error.message], error.retry_after
-        except RevealPermissionError as error:
-            status, problems = 403, [error.message]
-        except ServiceError as error:
-            problems = [error.message]
+        except PlatformError as error:
+            status, problems, headers = error.status, [error.message], error.headers()
         except DecryptionError:
             return integrity_failure_page(request, customer, operation="reveal")
     name = str(form.data.get("field", ""))
@@ -126,8 +122,8 @@ def reveal(request: HttpRequest, customer_id: uuid.UUID) -> HttpResponse:
         response = customer_page(
             request, customer, status=status, revealed=revealed, reveal_errors=errors, reason=reason
         )
-    if retry_after:
-        response["Retry-After"] = str(retry_after)
+    for header, value in headers.items():
+        response[header] = value
     return response
 
 
@@ -141,7 +137,7 @@ def _field_row(
     status: int,
 ) -> HttpResponse:
     try:
-        masked = customer_masked(customer, include_medical=can_view_medical(person(request)))
+        masked = customer_masked(caller_of(request), customer)
     except DecryptionError:
         return integrity_failure_page(request, customer, operation="reveal")
     rows = [
@@ -156,17 +152,18 @@ def _field_row(
     return render(request, "customers/_field_row.html", context, status=status)
 
 
-@person_required("customers.add_customer")
+@gate.page(can_create_customers)
 @require_http_methods(["GET", "POST"])
 def customer_new(request: HttpRequest) -> HttpResponse:
-    user = person(request)
+    caller = caller_of(request)
+    teams = teams_for(caller)
     form = CustomerCreateForm(
-        request.POST or None, teams=user.teams.all(), medical_allowed=can_view_medical(user)
+        request.POST or None, teams=teams, medical_allowed=bool(can_write_medical(caller))
     )
     if request.method == "POST" and form.is_valid():
         try:
             customer = customer_create(
-                actor=actor(request), team=form.cleaned_data["team"], values=form.values()
+                caller=caller, team_id=form.cleaned_data["team"].pk, values=form.values()
             )
         except ServiceError as error:
             add_service_errors(form, error)
@@ -176,5 +173,5 @@ def customer_new(request: HttpRequest) -> HttpResponse:
     status = 400 if request.method == "POST" else 200
     if status == 400:
         scrub_bound_form(form)
-    context = {"form": form, "has_teams": user.teams.exists()}
+    context = {"form": form, "has_teams": teams.exists()}
     return render(request, "customers/customer_new.html", context, status=status)

@@ -10,34 +10,32 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from accounts.decorators import person_required
+from ccplatform import gate
+from ccplatform.callers import caller_of
 from ccplatform.crypto.providers import DecryptionError
 from ccplatform.errors import ServiceError
 from customers.forms import SearchForm
-from customers.selectors import customers_visible_to
-from customers.services.records import customer_masked
+from customers.permissions import can_view_customers
+from customers.selectors import customer_masked
 from customers.services.search import customers_search
 from customers.views.shared import (
-    actor,
     add_service_errors,
     integrity_failure_page,
-    person,
     scrub_bound_form,
     texts,
 )
 
 
-@person_required("customers.view_customer")
+@gate.page(can_view_customers)
 @require_http_methods(["GET", "POST"])
 def workspace(request: HttpRequest) -> HttpResponse:
-    user = person(request)
+    caller = caller_of(request)
     form = SearchForm(request.POST or None)
     results: list[dict[str, object]] | None = None
     if request.method == "POST" and form.is_valid():
         try:
             found = customers_search(
-                actor=actor(request),
-                visible=customers_visible_to(user),
+                caller=caller,
                 kind=form.cleaned_data["kind"],
                 value=form.cleaned_data["value"],
             )
@@ -47,7 +45,7 @@ def workspace(request: HttpRequest) -> HttpResponse:
             results = []
             for customer in found:
                 try:
-                    masked = customer_masked(customer, include_medical=False)
+                    masked = customer_masked(caller, customer)
                 except DecryptionError:
                     return integrity_failure_page(request, customer, operation="search_results")
                 shown = {name: texts(name, masked[name]) for name in ("name", "phones", "emails")}

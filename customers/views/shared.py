@@ -1,8 +1,8 @@
-"""What the workspace pages share: the caller, form errors, and fields ready to show.
+"""What the workspace pages share: form errors, and fields ready to show.
 
-Every value a page shows passes through here, so one place makes sure no full card number
-reaches a page: free text is masked again on the way out, as a second line of defence
-behind the note scanner (older rows, or a number typed into a form that was refused).
+The values come from customers.selectors as the caller may see them (masked, history with
+card numbers masked); here they are laid out for a page. Free text in a masked field is
+masked for card numbers once more, behind the selectors' own masking.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from accounts.models import User
-from ccplatform.context import Actor
+from ccplatform.callers import caller_of
 from ccplatform.errors import ServiceError
 from ccplatform.redaction import mask_card_numbers
 from customers.fields import FIELDS
@@ -27,15 +26,6 @@ from customers.services.access_log import customer_integrity_failed
 # Values with their own format (validated phone, email, account number, date, last four) are
 # shown as they are; everything else is free text and is scanned for card numbers.
 STRUCTURED_FIELDS = frozenset({"phones", "emails", "account_number", "date_of_birth", "card_last4"})
-
-
-def person(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)  # person_required guarantees it
-    return request.user
-
-
-def actor(request: HttpRequest) -> Actor:
-    return Actor.user(person(request).pk)
 
 
 def is_htmx(request: HttpRequest) -> bool:
@@ -115,26 +105,24 @@ def shown_fields(
 def history_shown(
     history: Mapping[str, Iterable[dict[str, Any]]],
 ) -> dict[str, list[dict[str, Any]]]:
-    """Notes and interactions with their free text masked again on the way out."""
-    notes = [{**note, "body": without_cards(note["body"])} for note in history["notes"]]
+    """Notes and interactions (as the selector gives them) with the labels of their codes."""
     channels, outcomes = dict(InteractionChannel.choices), dict(InteractionOutcome.choices)
     interactions = [
         {
             **item,
-            "summary": without_cards(item["summary"]),
             "channel_label": channels.get(item["channel"], item["channel"]),
             "outcome_label": outcomes.get(item["outcome"], item["outcome"]),
         }
         for item in history["interactions"]
     ]
-    return {"notes": notes, "interactions": interactions}
+    return {"notes": list(history["notes"]), "interactions": interactions}
 
 
 def integrity_failure_page(
     request: HttpRequest, customer: Customer, *, operation: str
 ) -> HttpResponse:
     """A clear page (409, as the API answers) instead of a traceback or garbled values."""
-    customer_integrity_failed(actor=actor(request), customer=customer, operation=operation)
+    customer_integrity_failed(caller=caller_of(request), customer=customer, operation=operation)
     context = {
         "status": 409,
         "message": (

@@ -10,10 +10,12 @@ from django.utils import timezone
 
 from accounts.management.commands.create_user import describe
 from accounts.models import User
-from accounts.models.api_keys import Scope
 from accounts.services.api_keys import api_key_create
-from ccplatform.context import Actor
+from ccplatform.callers import Caller, Via
 from ccplatform.errors import ServiceError
+from ccplatform.scopes import Scope
+
+SCOPES = [scope.value for scope in Scope]
 
 # Keys should be rotated; ten years is a ceiling that also keeps the date arithmetic in range.
 MAX_DAYS = 3650
@@ -34,18 +36,18 @@ class Command(BaseCommand):
             action="append",
             required=True,
             dest="scopes",
-            help=f"one of: {', '.join(Scope.values)}; repeat for several",
+            help=f"one of: {', '.join(SCOPES)}; repeat for several",
         )
         parser.add_argument(
             "--expires-in-days", type=int, default=None, metavar="N", help="no expiry if left out"
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        unknown = [scope for scope in options["scopes"] if scope not in Scope.values]
+        unknown = [scope for scope in options["scopes"] if scope not in SCOPES]
         if unknown:
             raise CommandError(
                 f"Unknown scope {', '.join(repr(scope) for scope in unknown)}. "
-                f"Valid scopes: {', '.join(Scope.values)}."
+                f"Valid scopes: {', '.join(SCOPES)}."
             )
         days: int | None = options["expires_in_days"]
         if days is not None and not 1 <= days <= MAX_DAYS:
@@ -59,7 +61,7 @@ class Command(BaseCommand):
         expires_at = timezone.now() + timedelta(days=days) if days is not None else None
         try:
             key, plaintext = api_key_create(
-                actor=Actor.system("create_api_key"),
+                caller=Caller.system("create_api_key", via=Via.COMMAND),
                 user=user,
                 name=options["name"],
                 scopes=options["scopes"],

@@ -14,7 +14,7 @@ from django.db import transaction
 
 from accounts.models import Role, Team, User
 from accounts.services.users import user_create
-from ccplatform.context import Actor
+from ccplatform.callers import Caller, Via
 from ccplatform.errors import ServiceError
 
 GENERATED_PASSWORD_BYTES = 24  # 32 URL-safe characters, well above the 15-character minimum
@@ -76,7 +76,7 @@ class Command(BaseCommand):
             teams = self._teams(options["teams"])
             try:
                 user = user_create(
-                    actor=Actor.system("create_user"),
+                    caller=Caller.system("create_user", via=Via.COMMAND),
                     username=username,
                     role=role,
                     email=email,

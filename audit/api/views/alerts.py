@@ -17,16 +17,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.access import actor_of
-from audit.alerting import CLOSE_NOTE_MAX, acknowledge, close
 from audit.api.permissions import CanHandleAlerts, CanReadAlerts
 from audit.api.queries import validate_query
 from audit.api.serializers import AlertPage, AlertSerializer
 from audit.api.views.integrity import PAGE_NAMES, PAGE_PARAMETERS
 from audit.models import Alert, AlertRule, AlertStatus, Severity
-from audit.services import audit_record
+from audit.services.alerts import CLOSE_NOTE_MAX, alert_acknowledge, alert_close
+from audit.services.reads import alerts_listed
 from ccplatform.api.pagination import StandardPagination
 from ccplatform.api.schema import VALIDATION_RESPONSES
+from ccplatform.callers import caller_of
 
 TAG = ["audit alerts"]
 
@@ -66,11 +66,7 @@ class AlertListApi(APIView):
         paginator = StandardPagination()
         alerts = Alert.objects.filter(**chosen).order_by("-raised_at", "-id")
         page = paginator.paginate_queryset(alerts, request, view=self) or []
-        audit_record(
-            actor=actor_of(request),
-            action="alert.listed",
-            details={"via": "api", "filter": chosen, "alerts": len(page)},
-        )
+        alerts_listed(caller=caller_of(request), alert_filter=chosen, shown=len(page))
         return paginator.get_paginated_response(AlertSerializer(page, many=True).data)
 
 
@@ -91,7 +87,7 @@ class AlertAcknowledgeApi(APIView):
         responses={200: AlertSerializer, **VALIDATION_RESPONSES},
     )
     def post(self, request: Request, alert_id: uuid.UUID) -> Response:
-        alert = acknowledge(get_object_or_404(Alert, pk=alert_id), actor=actor_of(request))
+        alert = alert_acknowledge(get_object_or_404(Alert, pk=alert_id), caller=caller_of(request))
         return Response(AlertSerializer(alert).data)
 
 
@@ -130,5 +126,5 @@ class AlertCloseApi(APIView):
         alert = get_object_or_404(Alert, pk=alert_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        alert = close(alert, actor=actor_of(request), note=data.validated_data["note"])
+        alert = alert_close(alert, caller=caller_of(request), note=data.validated_data["note"])
         return Response(AlertSerializer(alert).data)

@@ -22,11 +22,10 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from audit.access import actor_of
 from audit.api.permissions import CanExportEvents, CanReadEvents
 from audit.api.queries import FILTER_PARAMETERS, validate_query
 from audit.api.serializers import AuditEventSerializer, EventPage
-from audit.exporting import FORMATS, filter_summary, record_export, streaming_export
+from audit.exporting import FORMATS, streaming_export
 from audit.models import AuditEvent
 from audit.search import (
     MAX_PAGE_SIZE,
@@ -39,11 +38,11 @@ from audit.search import (
     iterate,
     page_of,
 )
-from audit.services import audit_record
+from audit.services.reads import audit_event_viewed, audit_exported, audit_searched
 from ccplatform.api.schema import ERROR_RESPONSES, VALIDATION_RESPONSES
+from ccplatform.callers import caller_of
 
 TAG = ["audit"]
-VIA = "api"
 EXPORTED = "CSV (a header line, then one row per event) or JSON Lines (one object per event)."
 
 
@@ -115,15 +114,13 @@ class AuditEventListApi(APIView):
             cursor=options.validated_data.get("cursor"),
             size=options.validated_data["limit"],
         )
-        audit_record(
-            actor=actor_of(request),
-            action="audit.searched",
-            details={
-                "via": VIA,
-                "filter": filter_summary(event_filter),
-                "results": len(page.events),
-                "continued": "cursor" in options.validated_data,
-            },
+        audit_searched(
+            caller=caller_of(request),
+            view="api",
+            event_filter=event_filter,
+            page_size=options.validated_data["limit"],
+            shown=len(page.events),
+            continued="cursor" in options.validated_data,
         )
         next_url = (
             replace_query_param(request.build_absolute_uri(), "cursor", page.next_cursor)
@@ -149,9 +146,7 @@ class AuditEventApi(APIView):
     )
     def get(self, request: Request, event_id: int) -> Response:
         event = get_object_or_404(AuditEvent, pk=event_id)
-        audit_record(
-            actor=actor_of(request), action="audit.event_viewed", target=event, details={"via": VIA}
-        )
+        audit_event_viewed(caller=caller_of(request), event=event)
         return Response(AuditEventSerializer(event).data)
 
 
@@ -193,7 +188,7 @@ class AuditEventExportApi(APIView):
         validate_query(request, form=form, options=options, also_known=())
         event_filter = EventFilter.from_form(form)
         fmt = options.validated_data["format"]
-        record_export(actor=actor_of(request), event_filter=event_filter, fmt=fmt, via=VIA)
+        audit_exported(caller=caller_of(request), event_filter=event_filter, fmt=fmt)
         stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
         return streaming_export(
             iterate(filtered_events(event_filter)), fmt=fmt, filename=f"audit-events-{stamp}"

@@ -11,16 +11,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.access import actor_of
-from audit.alerting import after_verification
 from audit.api.permissions import CanVerifyChains
 from audit.api.queries import validate_query
 from audit.api.serializers import CheckpointPage, CheckpointSerializer, VerificationSerializer
 from audit.models import Checkpoint
-from audit.services import audit_record
-from audit.verification import verify_chains
+from audit.services.reads import checkpoints_listed
+from audit.services.verification import audit_verify
 from ccplatform.api.pagination import StandardPagination
 from ccplatform.api.schema import VALIDATION_RESPONSES
+from ccplatform.callers import caller_of
 
 TAG = ["audit"]
 PAGE_PARAMETERS = [
@@ -69,11 +68,15 @@ class VerifyChainsApi(APIView):
     def get(self, request: Request) -> Response:
         options = _VerifyOptions(data=request.query_params)
         validate_query(request, options=options)
-        run = verify_chains(
-            full=options.validated_data["full"], trigger="api", make_checkpoints=False
+        verified = audit_verify(
+            caller=caller_of(request),
+            full=options.validated_data["full"],
+            trigger="api",
+            make_checkpoints=False,
         )
-        alerts = after_verification(run, actor=actor_of(request))
-        return Response(VerificationSerializer(run, context={"alerts": alerts}).data)
+        return Response(
+            VerificationSerializer(verified.run, context={"alerts": verified.alerts}).data
+        )
 
 
 class CheckpointListApi(APIView):
@@ -99,13 +102,9 @@ class CheckpointListApi(APIView):
         paginator = StandardPagination()
         checkpoints = Checkpoint.objects.order_by("id")
         page = paginator.paginate_queryset(checkpoints, request, view=self) or []
-        audit_record(
-            actor=actor_of(request),
-            action="audit.checkpoints_viewed",
-            details={
-                "via": "api",
-                "page": paginator.page.number if paginator.page else 1,
-                "checkpoints": len(page),
-            },
+        checkpoints_listed(
+            caller=caller_of(request),
+            page=paginator.page.number if paginator.page else 1,
+            shown=len(page),
         )
         return paginator.get_paginated_response(CheckpointSerializer(page, many=True).data)

@@ -8,11 +8,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from audit.archiving import ArchiveError, check_file, drop, seal
+from audit.archiving import ArchiveError, check_file
 from audit.models import AuditArchive
-from ccplatform.context import Actor
+from audit.services.archives import archive_drop, archive_seal
+from ccplatform.callers import Caller, Via
 
-ACTOR = Actor.system("audit_archive command")
+OPERATOR = Caller.system("audit_archive command", via=Via.COMMAND)
 
 
 def _date(value: str) -> datetime:
@@ -57,8 +58,10 @@ class Command(BaseCommand):
     def _run(self, options: dict[str, Any]) -> None:
         step = options["step"]
         if step == "seal":
-            archive = seal(
-                before=_date(options["before"]), directory=Path(options["output"]), actor=ACTOR
+            archive = archive_seal(
+                caller=OPERATOR,
+                before=_date(options["before"]),
+                directory=Path(options["output"]),
             )
             self.stdout.write(
                 f"archive {archive.pk}: {archive.event_count} events on {len(archive.chains)} "
@@ -72,7 +75,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{options['file']} is archive {archive.pk}, intact.")
         elif step == "drop":
             archive = self._archive(options["archive"])
-            deleted = drop(archive, path=Path(options["file"]), actor=ACTOR)
+            deleted = archive_drop(archive, caller=OPERATOR, path=Path(options["file"]))
             self.stdout.write(f"archive {archive.pk}: {deleted} events dropped from the table.")
         else:
             for archive in AuditArchive.objects.order_by("created_at"):

@@ -11,11 +11,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from audit.exporting import FORMATS, record_export
+from audit.exporting import FORMATS
 from audit.search import EventFilter, EventFilterForm, filtered_events, iterate
-from ccplatform.context import Actor
+from audit.services.reads import audit_exported
+from ccplatform.callers import Caller, Via
 
-ACTOR = Actor.system("audit_export command")
+OPERATOR = Caller.system("audit_export command", via=Via.COMMAND)
 # Command-line option → EventFilterForm field.
 FILTER_OPTIONS = {
     "--actor": "actor",
@@ -90,7 +91,7 @@ class Command(BaseCommand):
         path = Path(output).expanduser().absolute() if output and output != "-" else None
         if path is not None and not path.parent.is_dir():
             raise CommandError(f"--output: the folder {path.parent} does not exist.")
-        record_export(actor=ACTOR, event_filter=event_filter, fmt=fmt, via="command")
+        audit_exported(caller=OPERATOR, event_filter=event_filter, fmt=fmt)
         _content_type, to_lines = FORMATS[fmt]
         lines = to_lines(iterate(filtered_events(event_filter)))
         if path is None:

@@ -7,12 +7,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from audit.alerting import after_verification
 from audit.models import VerificationRun
-from audit.verification import verify_chains
-from ccplatform.context import Actor
+from audit.services.verification import audit_verify
+from ccplatform.callers import Caller, Via
 
-ACTOR = Actor.system("audit_verify command")
+OPERATOR = Caller.system("audit_verify command", via=Via.COMMAND)
 
 
 def report_lines(run: VerificationRun) -> list[str]:
@@ -57,13 +56,13 @@ class Command(BaseCommand):
             if count:
                 self.stderr.write(f"  {count} events checked…")
 
-        run = verify_chains(
+        run = audit_verify(
+            caller=OPERATOR,
             full=not options["incremental"],
             trigger="command",
             make_checkpoints=not options["no_checkpoints"],
             progress=progress,
-        )
-        after_verification(run, actor=ACTOR)
+        ).run
         for line in report_lines(run):
             self.stdout.write(line)
         if not run.ok:

@@ -1,5 +1,5 @@
-"""What every customers API view shares: who calls, the audited integrity guard, the
-masked shape of a record, and the router that lets several one-operation views share a URL.
+"""What every customers API view shares: the audited integrity guard, the masked record as
+the caller may see it, and the router that lets several one-operation views share a URL.
 """
 
 from __future__ import annotations
@@ -14,28 +14,11 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from accounts.models import ServiceAPIKey, User
-from accounts.permissions import actor_for
+from ccplatform.callers import caller_of
 from ccplatform.crypto.providers import DecryptionError
 from customers.models import Customer
-from customers.permissions import can_view_medical
-from customers.selectors import Caller
+from customers.selectors import customer_record
 from customers.services.access_log import customer_integrity_failed
-from customers.services.records import customer_masked
-
-
-def caller_of(request: Request) -> Caller:
-    """The selectors' caller: the API key when one authenticated, else the person."""
-    if isinstance(request.auth, ServiceAPIKey):
-        return request.auth
-    user = request.user
-    assert isinstance(user, User)  # every view's permission class refuses anonymous callers
-    return user
-
-
-def sees_medical(request: Request) -> bool:
-    """Medical fields need the medical permission; API keys never get them."""
-    return not isinstance(request.auth, ServiceAPIKey) and can_view_medical(request.user)
 
 
 @contextmanager
@@ -48,21 +31,14 @@ def integrity_checked(request: Request, customer: Customer, operation: str) -> I
     try:
         yield
     except DecryptionError:
-        customer_integrity_failed(actor=actor_for(request), customer=customer, operation=operation)
+        customer_integrity_failed(caller=caller_of(request), customer=customer, operation=operation)
         raise
 
 
 def masked_record(request: Request, customer: Customer, operation: str) -> dict[str, Any]:
-    """The customer as every response shows it: ids and times plus masked personal fields."""
+    """The customer as every response shows it (customers.selectors.customer_record)."""
     with integrity_checked(request, customer, operation):
-        masked = customer_masked(customer, include_medical=sees_medical(request))
-    return {
-        "id": customer.pk,
-        "team": customer.team_id,
-        "created_at": customer.created_at,
-        "updated_at": customer.updated_at,
-        **masked,
-    }
+        return customer_record(caller_of(request), customer)
 
 
 class SharedUrl(APIView):

@@ -16,30 +16,29 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
-from accounts.permissions import actor_for
 from ccplatform.api.schema import VALIDATION_RESPONSES
-from ccplatform.redaction import mask_card_numbers
+from ccplatform.callers import caller_of
+from customers.api.permissions import (
+    CustomerHistoryRead,
+    CustomerInteractionsAdd,
+    CustomerNotesAdd,
+)
 from customers.api.serializers import (
     INTEGRITY_RESPONSE,
     InteractionSerializer,
     NoteSerializer,
     StrictInput,
 )
-from customers.api.views.common import SharedUrl, caller_of, integrity_checked
-from customers.crypto import CustomerCipher
+from customers.api.views.common import SharedUrl, integrity_checked
 from customers.models import Customer, InteractionChannel, InteractionOutcome
-from customers.permissions import CustomersRead, CustomersWrite
-from customers.selectors import customer_get_for
-from customers.services.access_log import customer_history_viewed
-from customers.services.notes import (
-    INTERACTION_TABLE,
-    MAX_TEXT,
-    NOTE_TABLE,
+from customers.selectors import (
+    customer_get_for,
     customer_history,
-    customer_interaction_add,
-    customer_note_add,
+    interaction_shown,
+    note_shown,
 )
+from customers.services.access_log import customer_history_viewed
+from customers.services.notes import MAX_TEXT, customer_interaction_add, customer_note_add
 
 TAG = ["customer history"]
 DEFAULT_LIMIT = 50
@@ -60,34 +59,22 @@ class _Limit(serializers.Serializer[dict[str, Any]]):
 
 
 def _history(request: Request, customer: Customer, part: str) -> list[dict[str, Any]]:
-    """The newest notes or interactions, decrypted, and an audit event saying how many."""
+    """The newest notes or interactions as shown, and an audit event saying which."""
     query = _Limit(data=request.query_params)
     query.is_valid(raise_exception=True)
+    caller = caller_of(request)
     with integrity_checked(request, customer, f"{part}_list"):
-        items = customer_history(customer, limit=query.validated_data["limit"])[part]
-    # Text saved before the current card scanner (until rescan_notes has run) may still hold
-    # a card number: mask again on the way out, as the workspace does.
-    text = "body" if part == "notes" else "summary"
-    items = [{**item, text: mask_card_numbers(item[text])[0]} for item in items]
+        items = customer_history(caller, customer, limit=query.validated_data["limit"])[part]
     customer_history_viewed(
-        actor=actor_for(request),
-        customer=customer,
-        part=part,
-        ids=[str(item["id"]) for item in items],
+        caller=caller, customer=customer, part=part, ids=[str(item["id"]) for item in items]
     )
     return items
-
-
-def _author(request: Request) -> User:
-    # Integrators act as their service account: it is the author of what their key adds.
-    assert isinstance(request.user, User)
-    return request.user
 
 
 class CustomerNoteListApi(APIView):
     """The customer's newest notes (card numbers already masked); audited."""
 
-    permission_classes = [CustomersRead]
+    permission_classes = [CustomerHistoryRead]
 
     @extend_schema(
         tags=TAG,
@@ -106,7 +93,7 @@ class CustomerNoteListApi(APIView):
 class CustomerNoteAddApi(APIView):
     """Add a note: card numbers are masked to the last 4 (CVV/expiry next to one removed)."""
 
-    permission_classes = [CustomersWrite]
+    permission_classes = [CustomerNotesAdd]
 
     @extend_schema_serializer(component_name="CustomerNoteInput")
     class InputSerializer(StrictInput):
@@ -130,18 +117,9 @@ class CustomerNoteAddApi(APIView):
         data.is_valid(raise_exception=True)
         with integrity_checked(request, customer, "note_add"):
             note = customer_note_add(
-                actor=actor_for(request),
-                customer=customer,
-                author=_author(request),
-                body=data.validated_data["body"],
+                caller=caller_of(request), customer=customer, body=data.validated_data["body"]
             )
-            body = CustomerCipher(customer).open(NOTE_TABLE, "body", note.pk, note.body_enc)
-        payload = {
-            "id": note.pk,
-            "author": note.author.username,
-            "created_at": note.created_at,
-            "body": body,
-        }
+            payload = note_shown(customer, note)
         return Response(NoteSerializer(payload).data, status=status.HTTP_201_CREATED)
 
 
@@ -152,7 +130,7 @@ class CustomerNotesApi(SharedUrl, CustomerNoteListApi, CustomerNoteAddApi):
 class CustomerInteractionListApi(APIView):
     """The customer's newest interactions; audited."""
 
-    permission_classes = [CustomersRead]
+    permission_classes = [CustomerHistoryRead]
 
     @extend_schema(
         tags=TAG,
@@ -171,7 +149,7 @@ class CustomerInteractionListApi(APIView):
 class CustomerInteractionAddApi(APIView):
     """Log a call, chat or email with its outcome; the summary is scanned like a note."""
 
-    permission_classes = [CustomersWrite]
+    permission_classes = [CustomerInteractionsAdd]
 
     @extend_schema_serializer(component_name="CustomerInteractionInput")
     class InputSerializer(StrictInput):
@@ -199,26 +177,9 @@ class CustomerInteractionAddApi(APIView):
         data.is_valid(raise_exception=True)
         with integrity_checked(request, customer, "interaction_add"):
             interaction = customer_interaction_add(
-                actor=actor_for(request),
-                customer=customer,
-                agent=_author(request),
-                **data.validated_data,
+                caller=caller_of(request), customer=customer, **data.validated_data
             )
-            summary = (
-                CustomerCipher(customer).open(
-                    INTERACTION_TABLE, "summary", interaction.pk, interaction.summary_enc
-                )
-                if interaction.summary_enc
-                else ""
-            )
-        payload = {
-            "id": interaction.pk,
-            "agent": interaction.agent.username,
-            "channel": interaction.channel,
-            "outcome": interaction.outcome,
-            "occurred_at": interaction.occurred_at,
-            "summary": summary,
-        }
+            payload = interaction_shown(customer, interaction)
         return Response(InteractionSerializer(payload).data, status=status.HTTP_201_CREATED)
 
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 import uuid
 
 from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
-from rest_framework import exceptions, serializers
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import actor_for
 from ccplatform.api.schema import VALIDATION_RESPONSES
+from ccplatform.callers import caller_of
 from ccplatform.crypto.blind_index import LookupKind
+from customers.api.permissions import CustomersRead, CustomersReveal
 from customers.api.serializers import (
     INTEGRITY_RESPONSE,
     FlatListField,
@@ -20,11 +21,10 @@ from customers.api.serializers import (
     RevealedSerializer,
     StrictInput,
 )
-from customers.api.views.common import caller_of, integrity_checked, masked_record, sees_medical
+from customers.api.views.common import integrity_checked, masked_record
 from customers.fields import REVEALABLE
-from customers.permissions import CustomersRead, CustomersReveal
-from customers.selectors import customer_get_for, customers_visible_to
-from customers.services.records import RevealPermissionError, customer_reveal
+from customers.selectors import customer_get_for
+from customers.services.records import customer_reveal
 from customers.services.search import customers_search
 
 TAG = ["customers"]
@@ -61,8 +61,7 @@ class CustomerSearchApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         found = customers_search(
-            actor=actor_for(request),
-            visible=customers_visible_to(caller_of(request)),
+            caller=caller_of(request),
             kind=data.validated_data["kind"],
             value=data.validated_data["value"],
         )
@@ -90,9 +89,9 @@ class CustomerRevealApi(APIView):
         description=(
             "Returns only the fields asked for. A reason is required and recorded with who, "
             "which customer and which fields (`customer.revealed`). Medical fields need the "
-            "medical permission (API keys never have it): 403. Reveals are limited per caller "
-            "(REVEAL_RATE): over the limit, 429 with Retry-After. Refusals are audited "
-            "(`customer.reveal_denied`)."
+            "medical permission (API keys never have it): 403, audited as `access.denied`. "
+            "Reveals are limited per caller (REVEAL_RATE): over the limit, 429 with "
+            "Retry-After, audited as `customer.reveal_refused`."
         ),
         request=InputSerializer,
         responses={200: RevealedSerializer, **VALIDATION_RESPONSES, **INTEGRITY_RESPONSE},
@@ -102,16 +101,11 @@ class CustomerRevealApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields: list[str] = list(dict.fromkeys(data.validated_data["fields"]))
-        try:
-            with integrity_checked(request, customer, "reveal"):
-                values = customer_reveal(
-                    actor=actor_for(request),
-                    customer=customer,
-                    fields=fields,
-                    reason=data.validated_data["reason"],
-                    medical_allowed=sees_medical(request),
-                )
-        except RevealPermissionError as error:
-            # Recorded by the service (customer.reveal_denied), like refusals over the rate.
-            raise exceptions.PermissionDenied(error.message) from None
+        with integrity_checked(request, customer, "reveal"):
+            values = customer_reveal(
+                caller=caller_of(request),
+                customer=customer,
+                fields=fields,
+                reason=data.validated_data["reason"],
+            )
         return Response(RevealedSerializer(values).data)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -18,33 +17,26 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import ServiceAPIKey, Team
-from accounts.permissions import actor_for
 from ccplatform.api.pagination import StandardPagination
 from ccplatform.api.schema import VALIDATION_RESPONSES
+from ccplatform.callers import caller_of
+from customers.api.permissions import (
+    CustomerRecordAccess,
+    CustomersCreate,
+    CustomersRead,
+    CustomersUpdate,
+)
 from customers.api.serializers import (
     INTEGRITY_RESPONSE,
     CustomerValuesInput,
     MaskedCustomerSerializer,
 )
-from customers.api.views.common import (
-    SharedUrl,
-    caller_of,
-    integrity_checked,
-    masked_record,
-)
-from customers.permissions import (
-    CustomerRecordAccess,
-    CustomersRead,
-    CustomersWrite,
-    can_view_medical,
-)
+from customers.api.views.common import SharedUrl, integrity_checked, masked_record
 from customers.selectors import customer_get_for, customers_visible_to
 from customers.services.access_log import customers_listed
 from customers.services.records import customer_create, customer_update, customer_viewed
 
 TAG = ["customers"]
-MEDICAL_NOT_WRITABLE = "Setting medical fields needs the medical permission."
 
 CustomerPage = inline_serializer(
     "CustomerPage",
@@ -64,17 +56,6 @@ PAGE_PARAMETERS = [
         f"{StandardPagination.max_page_size} at most.",
     ),
 ]
-
-
-def medical_writable(request: Request) -> bool:
-    """Integrator keys may push medical notes (they never read them back); people need the
-    medical permission to set what they could not see."""
-    return isinstance(request.auth, ServiceAPIKey) or can_view_medical(request.user)
-
-
-def _refuse_medical(request: Request, values: dict[str, Any]) -> None:
-    if "medical_notes" in values and not medical_writable(request):
-        raise serializers.ValidationError({"medical_notes": [MEDICAL_NOT_WRITABLE]})
 
 
 class CustomerListApi(APIView):
@@ -101,7 +82,7 @@ class CustomerListApi(APIView):
         page = paginator.paginate_queryset(visible, request, view=self) or []
         rows = [masked_record(request, customer, "list") for customer in page]
         customers_listed(
-            actor=actor_for(request),
+            caller=caller_of(request),
             customer_ids=[str(row["id"]) for row in rows],
             page=paginator.page.number if paginator.page else 1,
         )
@@ -111,17 +92,11 @@ class CustomerListApi(APIView):
 class CustomerCreateApi(APIView):
     """Create a customer in one of the caller's teams (any team for integrator keys)."""
 
-    permission_classes = [CustomersWrite]
+    permission_classes = [CustomersCreate]
 
     @extend_schema_serializer(component_name="CustomerCreateInput")
     class InputSerializer(CustomerValuesInput):
         team = serializers.UUIDField(help_text="People: one of their teams. Keys: any team.")
-
-        def validate_team(self, value: uuid.UUID) -> Team:
-            team: Team | None = self.context["teams"].filter(pk=value).first()
-            if team is None:
-                raise serializers.ValidationError(self.context["team_error"])
-            return team
 
     @extend_schema(
         tags=TAG,
@@ -130,24 +105,19 @@ class CustomerCreateApi(APIView):
         description=(
             "Only the fields below are accepted; any other key (including read-only ones such "
             "as `id`) is refused with a 400 naming it. A full card number in any field is "
-            "refused: store a card token and the last 4 digits. Audited as `customer.created` "
-            "with the names of the fields set."
+            "refused: store a card token and the last 4 digits. Medical fields need the "
+            "medical permission (people) or `customers:write` (keys): otherwise 403. Audited "
+            "as `customer.created` with the names of the fields set."
         ),
         request=InputSerializer,
         responses={201: MaskedCustomerSerializer, **VALIDATION_RESPONSES, **INTEGRITY_RESPONSE},
     )
     def post(self, request: Request) -> Response:
-        caller = caller_of(request)
-        if isinstance(caller, ServiceAPIKey):
-            context = {"teams": Team.objects.all(), "team_error": "No such team."}
-        else:
-            context = {"teams": caller.teams.all(), "team_error": "Choose one of your teams."}
-        data = self.InputSerializer(data=request.data, context=context)
+        data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        team = values.pop("team")
-        _refuse_medical(request, values)
-        customer = customer_create(actor=actor_for(request), team=team, values=values)
+        team_id = values.pop("team")
+        customer = customer_create(caller=caller_of(request), team_id=team_id, values=values)
         record = masked_record(request, customer, "create")
         location = reverse("api-customer", kwargs={"customer_id": customer.pk})
         return Response(
@@ -179,14 +149,14 @@ class CustomerRetrieveApi(APIView):
     def get(self, request: Request, customer_id: uuid.UUID) -> Response:
         customer = customer_get_for(caller_of(request), customer_id)
         record = masked_record(request, customer, "retrieve")
-        customer_viewed(actor=actor_for(request), customer=customer)
+        customer_viewed(caller=caller_of(request), customer=customer)
         return Response(MaskedCustomerSerializer(record).data)
 
 
 class CustomerUpdateApi(APIView):
     """Change some fields of a customer; searchable fields get new lookups."""
 
-    permission_classes = [CustomersWrite]
+    permission_classes = [CustomersUpdate]
 
     @extend_schema_serializer(component_name="CustomerUpdateInput")
     class InputSerializer(CustomerValuesInput):
@@ -198,8 +168,10 @@ class CustomerUpdateApi(APIView):
         summary="Update some fields of a customer",
         description=(
             "Send only the fields to change; `null` clears an optional field. The team "
-            "cannot be changed here. Audited as `customer.updated` with the field names. "
-            "Keys need `customers:write`, and `customers:read` to reach the record."
+            "cannot be changed here. Medical fields need the medical permission (people) or "
+            "`customers:write` (keys): otherwise 403. Audited as `customer.updated` with the "
+            "field names. Keys need `customers:write`, and `customers:read` to reach the "
+            "record."
         ),
         request=InputSerializer(partial=True),
         responses={200: MaskedCustomerSerializer, **VALIDATION_RESPONSES, **INTEGRITY_RESPONSE},
@@ -209,14 +181,8 @@ class CustomerUpdateApi(APIView):
         data = self.InputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        _refuse_medical(request, values)
         with integrity_checked(request, customer, "update"):
-            customer = customer_update(
-                actor=actor_for(request),
-                customer=customer,
-                values=values,
-                medical_allowed=medical_writable(request),
-            )
+            customer = customer_update(caller=caller_of(request), customer=customer, values=values)
         return Response(MaskedCustomerSerializer(masked_record(request, customer, "update")).data)
 
 

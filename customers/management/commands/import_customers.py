@@ -7,8 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.models import Team
-from ccplatform.context import Actor
+from accounts.selectors import team_named
+from ccplatform.callers import Caller, Via
 from ccplatform.errors import ServiceError
 from customers.fields import FIELDS
 from customers.services.importing import (
@@ -22,7 +22,7 @@ from customers.services.importing import (
     read_rows,
 )
 
-IMPORT_ACTOR = Actor.system("import_customers")
+OPERATOR = Caller.system("import_customers", via=Via.COMMAND)
 # Row errors printed; the count of the rest is printed after them.
 MAX_PRINTED_ERRORS = 50
 
@@ -57,7 +57,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         path = Path(options["file"])
-        team = Team.objects.filter(name=options["team"]).first()
+        team = team_named(options["team"])
         if team is None:
             raise CommandError(f"There is no team named {options['team']!r}.")
         try:
@@ -72,7 +72,7 @@ class Command(BaseCommand):
         with source:
             try:
                 report = customers_import(
-                    actor=IMPORT_ACTOR,
+                    caller=OPERATOR,
                     team=team,
                     rows=read_rows(fmt, source),
                     all_or_nothing=options["all_or_nothing"],

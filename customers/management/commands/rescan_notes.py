@@ -6,12 +6,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ccplatform.context import Actor
+from ccplatform.callers import Caller, Via
 from ccplatform.errors import ServiceError
 from ccplatform.redaction import CARD_SCANNER_VERSION
 from customers.services.rescan import DEFAULT_BATCH_SIZE, RescanProgress, notes_rescan
 
-RESCAN_ACTOR = Actor.system("rescan_notes")
+OPERATOR = Caller.system("rescan_notes", via=Via.COMMAND)
 
 
 class Command(BaseCommand):
@@ -43,7 +43,7 @@ class Command(BaseCommand):
 
         try:
             reports = notes_rescan(
-                actor=RESCAN_ACTOR,
+                caller=OPERATOR,
                 batch_size=options["batch_size"],
                 max_batches=options["max_batches"],
                 progress=show,

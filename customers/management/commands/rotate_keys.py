@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ccplatform.context import Actor
+from ccplatform.callers import Caller, Via
 from ccplatform.crypto.keyring import KeyRingError
 from ccplatform.crypto.rotation import (
     COMMAND_OPTION,
@@ -27,7 +27,7 @@ from customers.services.rotation import local_key_version_add
 
 BAR_WIDTH = 20
 RING_LABEL = {Kind.KEK: "field-encryption", Kind.BLIND_INDEX: "blind-index"}
-ACTOR = Actor.system("rotate_keys")
+OPERATOR = Caller.system("rotate_keys", via=Via.COMMAND)
 
 
 def progress_line(job: RotationJob, result: RunResult) -> str:
@@ -154,7 +154,7 @@ class Command(BaseCommand):
         if not settings.KEYS_FROM_LOCAL_FILE:
             raise CommandError(environment_instructions(kind))
         try:
-            version = local_key_version_add(actor=ACTOR, kind=kind)
+            version = local_key_version_add(caller=OPERATOR, kind=kind)
         except KeyRingError as error:
             raise CommandError(str(error)) from None
         self.stdout.write(
@@ -166,7 +166,7 @@ class Command(BaseCommand):
     def _rotate(self, job: RotationJob, options: dict[str, Any]) -> int:
         result = rotation_run(
             job,
-            actor=ACTOR,
+            caller=OPERATOR,
             batch_size=options["batch_size"],
             max_batches=options["max_batches"],
             on_batch=lambda progress: self.stdout.write(progress_line(job, progress)),

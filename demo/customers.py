@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from accounts.models import Team, User
-from ccplatform.context import Actor
+from accounts.models import Team
+from ccplatform.callers import Caller
 from ccplatform.crypto.blind_index import LookupKind, search_digests
 from customers.models import Customer, CustomerLookup, InteractionChannel, InteractionOutcome
 from customers.services.notes import customer_interaction_add, customer_note_add
@@ -99,15 +99,14 @@ def _exists(team: Team, phone: str) -> bool:
     ).exists()
 
 
-def _add_activity(*, actor: Actor, customer: Customer, agent: User, index: int) -> None:
+def _add_activity(*, caller: Caller, customer: Customer, index: int) -> None:
     if index in _NOTES:
-        customer_note_add(actor=actor, customer=customer, author=agent, body=_NOTES[index])
+        customer_note_add(caller=caller, customer=customer, body=_NOTES[index])
     if index in _INTERACTIONS:
         channel, outcome, summary = _INTERACTIONS[index]
         customer_interaction_add(
-            actor=actor,
+            caller=caller,
             customer=customer,
-            agent=agent,
             channel=channel,
             outcome=outcome,
             summary=summary,
@@ -115,8 +114,9 @@ def _add_activity(*, actor: Actor, customer: Customer, agent: User, index: int) 
         )
 
 
-def demo_customers_seed(*, actor: Actor, team: Team, agent: User) -> int:
-    """Create the team's missing demo customers, with notes and interactions by `agent`.
+def demo_customers_seed(*, caller: Caller, team: Team) -> int:
+    """Create the team's missing demo customers as `caller` (one of the team's agents), with
+    the agent's notes and interactions.
 
     Returns how many customers were created. The caller holds the transaction.
     """
@@ -127,8 +127,8 @@ def demo_customers_seed(*, actor: Actor, team: Team, agent: User) -> int:
         if _exists(team, demo_phone(team.name, index)):
             continue
         customer = customer_create(
-            actor=actor, team=team, values=demo_customer_values(team.name, index)
+            caller=caller, team_id=team.pk, values=demo_customer_values(team.name, index)
         )
-        _add_activity(actor=actor, customer=customer, agent=agent, index=index)
+        _add_activity(caller=caller, customer=customer, index=index)
         created += 1
     return created

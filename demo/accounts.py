@@ -20,16 +20,18 @@ from django.db import transaction
 from django.utils.crypto import RANDOM_STRING_CHARS
 from rest_framework_api_key.crypto import KeyGenerator, concatenate
 
+from accounts.actions import API_KEY_CREATED, MFA_ENROLLED
+from accounts.callers import caller_for_person
 from accounts.models import AuthenticatorDevice, Role, ServiceAPIKey, Team, User
-from accounts.models.api_keys import Scope
 from accounts.services.teams import team_create
 from accounts.services.users import user_create
 from audit.services import AuditTarget, audit_record
-from ccplatform.context import Actor
+from ccplatform.callers import Caller, Via
 from ccplatform.errors import ServiceError
-from customers.demo import demo_customers_seed
+from ccplatform.scopes import Scope
+from demo.customers import demo_customers_seed
 
-SEED_ACTOR = Actor.system("seed_demo")
+SEED = Caller.system("seed_demo", via=Via.COMMAND)
 TEAM_NORTH = "Team North"
 TEAM_SOUTH = "Team South"
 DEMO_TEAMS = (TEAM_NORTH, TEAM_SOUTH)
@@ -119,7 +121,7 @@ def _ensure_team(name: str) -> tuple[Team, bool]:
     team = Team.objects.filter(name=name).first()
     if team is not None:
         return team, False
-    return team_create(actor=SEED_ACTOR, name=name), True
+    return team_create(caller=SEED, name=name), True
 
 
 def _ensure_user(account: DemoAccount, teams: dict[str, Team]) -> tuple[User, bool]:
@@ -135,7 +137,7 @@ def _ensure_user(account: DemoAccount, teams: dict[str, Team]) -> tuple[User, bo
             )
         return user, False
     user = user_create(
-        actor=SEED_ACTOR,
+        caller=SEED,
         username=account.username,
         role=account.role,
         email=f"{account.username}@{DEMO_EMAIL_DOMAIN}" if is_person else "",
@@ -157,8 +159,8 @@ def _ensure_totp_device(user: User) -> tuple[AuthenticatorDevice, bool]:
         secret=demo_totp_key(user.username),
     )
     audit_record(
-        actor=SEED_ACTOR,
-        action="mfa.enrolled",
+        actor=SEED.actor,
+        action=MFA_ENROLLED,
         target=user,
         details={"device": "totp", "demo": True},
     )
@@ -177,8 +179,8 @@ def _create_demo_key(user: User, plaintext: str) -> ServiceAPIKey:
     key.hashed_key = hashed_key
     key.save(force_insert=True)
     audit_record(
-        actor=SEED_ACTOR,
-        action="api_key.created",
+        actor=SEED.actor,
+        action=API_KEY_CREATED,
         target=AuditTarget(ServiceAPIKey._meta.label_lower, prefix),
         details={
             "prefix": prefix,
@@ -218,13 +220,15 @@ def _seeded_person(user: User, device: AuthenticatorDevice) -> SeededAccount:
 
 
 def _seed_customers(teams: dict[str, Team], *, people: list[SeededAccount]) -> int:
-    """Fictional customers in each demo agent's teams, with that agent's notes."""
+    """Fictional customers in each demo agent's teams, created by that agent (as if they had
+    taken the calls), with the agent's notes and interactions."""
     created = 0
     for account, seeded in zip(DEMO_PEOPLE, people, strict=True):
         if account.role != Role.AGENT:
             continue
+        agent = caller_for_person(seeded.user, via=Via.COMMAND)
         for name in account.teams:
-            created += demo_customers_seed(actor=SEED_ACTOR, team=teams[name], agent=seeded.user)
+            created += demo_customers_seed(caller=agent, team=teams[name])
     return created
 
 

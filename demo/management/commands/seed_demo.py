@@ -10,12 +10,11 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
 
-from accounts.demo import SEED_ACTOR, TEAM_NORTH, SeededAccount, SeedResult, demo_seed
 from accounts.management.commands.create_user import describe
-from audit.alerting import after_verification
-from audit.verification import verify_chains
+from audit.services.verification import audit_verify
 from ccplatform.errors import ServiceError
-from customers.demo import CUSTOMERS_PER_TEAM, demo_phone
+from demo.accounts import SEED, TEAM_NORTH, SeededAccount, SeedResult, demo_seed
+from demo.customers import CUSTOMERS_PER_TEAM, demo_phone
 
 # Where `make run` serves the embedded default.
 BASE_URL = "http://127.0.0.1:8000"
@@ -70,10 +69,7 @@ class Command(BaseCommand):
             raise CommandError(f"Demo data was not created: {describe(error)}") from None
         if result.created:
             # So the compliance pages open on a verified log with signed chain heads.
-            after_verification(
-                verify_chains(full=False, trigger="seed_demo", make_checkpoints=True),
-                actor=SEED_ACTOR,
-            )
+            audit_verify(caller=SEED, full=False, trigger="seed_demo")
         if options["json"]:
             self.stdout.write(json.dumps(_as_json(result), indent=2))
         else:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -11,13 +10,11 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
+from audit.actions import Action, UndeclaredActionError, is_declared
 from audit.chaining import EventFields, append, chain_for
 from audit.models import AuditEvent, Outcome
 from ccplatform.context import Actor, current_request
-from ccplatform.errors import ServiceError
 from ccplatform.redaction import redact
-
-_ACTION = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 
 
 @dataclass(frozen=True)
@@ -66,7 +63,7 @@ def _normalised_ip(value: str | None) -> str | None:
 def audit_record(
     *,
     actor: Actor,
-    action: str,
+    action: Action,
     target: models.Model | AuditTarget | None = None,
     outcome: Outcome | str = Outcome.ALLOWED,
     reason: str = "",
@@ -76,18 +73,19 @@ def audit_record(
 
     The request id, client IP and user agent come from the request context, when there is
     one. `details` must hold no personal values; text in it is scrubbed all the same.
+    `action` is a declared Action (audit.actions); anything else is a programming error.
     """
-    if not _ACTION.match(action):
-        raise ServiceError(f"Audit action {action!r} is not a dotted verb such as 'user.created'.")
+    if not is_declared(action):
+        raise UndeclaredActionError(f"{action!r} is not an action declared in the registry")
     if outcome not in Outcome.values:
-        raise ServiceError(f"Audit outcome {outcome!r} is not one of {', '.join(Outcome.values)}.")
+        raise ValueError(f"Audit outcome {outcome!r} is not one of {', '.join(Outcome.values)}.")
     target_type, target_id = _target_of(target)
     request = current_request()
     fields = EventFields(
         occurred_at=timezone.now(),
         actor_kind=str(actor.kind),
         actor_id=_clean_text(actor.id, 64),
-        action=action,
+        action=action.name,
         target_type=target_type,
         target_id=_clean_text(target_id, 64),
         outcome=str(outcome),

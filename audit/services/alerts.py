@@ -1,7 +1,7 @@
 """Alerts: raise (or refresh) one, acknowledge it, close it with a note. Each change is audited.
 
-Monitoring rules (audit.monitoring) and verification call `raise_alert`; people call
-`acknowledge` and `close` from the compliance pages, the admin or the API.
+Monitoring rules (audit.monitoring) and verification call `alert_raise`; people call
+`alert_acknowledge` and `alert_close` from the compliance pages, the admin or the API.
 """
 
 from __future__ import annotations
@@ -14,11 +14,14 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from audit.models import Alert, AlertRule, AlertStatus, Severity, VerificationRun
+from audit.actions import ALERT_ACKNOWLEDGED, ALERT_CLOSED, ALERT_RAISED
+from audit.models import Alert, AlertRule, AlertStatus, Severity
 from audit.models.alerts import ACTIVE_STATUSES
-from audit.services import audit_record
-from ccplatform.context import Actor
+from audit.permissions import can_handle_alerts
+from audit.services.recording import audit_record
+from ccplatform.callers import Caller
 from ccplatform.errors import ServiceError
+from ccplatform.gate import require
 from ccplatform.redaction import redact_card_data
 
 CLOSE_NOTE_MAX = 2000
@@ -38,11 +41,12 @@ class Finding:
     details: Mapping[str, Any]
 
 
-def raise_alert(finding: Finding, *, actor: Actor) -> tuple[Alert, bool]:
+def alert_raise(finding: Finding, *, caller: Caller) -> tuple[Alert, bool]:
     """Open an alert for the finding, or refresh the active one on the same rule and subject.
 
     Returns (alert, created). Raising is audited (`alert.raised`); a refresh only updates
-    the counts, so a long burst is one alert, not one per run.
+    the counts, so a long burst is one alert, not one per run. Whoever found the problem
+    raises it (a monitoring run, or a person's verification): no rule stands in the way.
     """
     with transaction.atomic():
         active = (
@@ -75,8 +79,8 @@ def raise_alert(finding: Finding, *, actor: Actor) -> tuple[Alert, bool]:
                 rule=finding.rule, subject=finding.subject, status__in=ACTIVE_STATUSES
             ), False
         audit_record(
-            actor=actor,
-            action="alert.raised",
+            actor=caller.actor,
+            action=ALERT_RAISED,
             target=alert,
             details={
                 "rule": finding.rule.value,
@@ -88,8 +92,9 @@ def raise_alert(finding: Finding, *, actor: Actor) -> tuple[Alert, bool]:
         return alert, True
 
 
-def acknowledge(alert: Alert, *, actor: Actor) -> Alert:
+def alert_acknowledge(alert: Alert, *, caller: Caller) -> Alert:
     """Someone is looking at it. Only an open alert can be acknowledged."""
+    require(caller, can_handle_alerts(caller), resource=alert)
     with transaction.atomic():
         alert = Alert.objects.select_for_update().get(pk=alert.pk)
         if alert.status != AlertStatus.OPEN:
@@ -98,18 +103,19 @@ def acknowledge(alert: Alert, *, actor: Actor) -> Alert:
             )
         alert.status = AlertStatus.ACKNOWLEDGED
         alert.acknowledged_at = timezone.now()
-        alert.acknowledged_by = str(actor)
+        alert.acknowledged_by = str(caller.actor)
         alert.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
-        audit_record(actor=actor, action="alert.acknowledged", target=alert)
+        audit_record(actor=caller.actor, action=ALERT_ACKNOWLEDGED, target=alert)
     return alert
 
 
-def close(alert: Alert, *, actor: Actor, note: str) -> Alert:
+def alert_close(alert: Alert, *, caller: Caller, note: str) -> Alert:
     """Done with it; the note (required) says what was found or done.
 
     The note is free text: card numbers in it are masked before it is saved (invariant 6),
     and NUL characters, which PostgreSQL text refuses, are dropped.
     """
+    require(caller, can_handle_alerts(caller), resource=alert)
     note = redact_card_data(note.replace("\x00", "").strip()).text
     if not note:
         raise ServiceError("Say in a note what was found or done before closing the alert.")
@@ -121,48 +127,14 @@ def close(alert: Alert, *, actor: Actor, note: str) -> Alert:
             raise ServiceError("This alert is already closed.")
         alert.status = AlertStatus.CLOSED
         alert.closed_at = timezone.now()
-        alert.closed_by = str(actor)
+        alert.closed_by = str(caller.actor)
         alert.close_note = note
         alert.save(update_fields=["status", "closed_at", "closed_by", "close_note"])
         # The note is free text and may name people: the event says that it exists, not what.
         audit_record(
-            actor=actor, action="alert.closed", target=alert, details={"note_length": len(note)}
+            actor=caller.actor,
+            action=ALERT_CLOSED,
+            target=alert,
+            details={"note_length": len(note)},
         )
     return alert
-
-
-def after_verification(run: VerificationRun, *, actor: Actor) -> list[Alert]:
-    """Audit a verification run and raise a critical alert for each broken chain."""
-    audit_record(
-        actor=actor,
-        action="audit.verified",
-        target=run,
-        outcome="allowed" if run.ok else "failed",
-        details={
-            "kind": run.kind,
-            "events": run.events_checked,
-            "chains": run.chains_checked,
-            "broken_chains": [item["chain"] for item in run.breaks],
-            "checkpoints_made": run.checkpoints_made,
-        },
-    )
-    alerts = []
-    for item in run.breaks:
-        alert, _created = raise_alert(
-            Finding(
-                rule=AlertRule.VERIFICATION_FAILED,
-                severity=Severity.CRITICAL,
-                subject=f"chain:{item['chain']}",
-                summary=(
-                    f"Audit chain {item['chain']} is broken at link {item['seq']}: "
-                    f"{item['problem']}"
-                ),
-                event_count=1,
-                first_seen=run.started_at,
-                last_seen=run.finished_at,
-                details={"run": run.pk, **item},
-            ),
-            actor=actor,
-        )
-        alerts.append(alert)
-    return alerts
