@@ -19,7 +19,13 @@ from accounts.models import User
 from accounts.throttling import ApiKeyRateThrottle, PersonRateThrottle
 from ccplatform.api.pagination import StandardPagination
 from ccplatform.api.views import StatusApi
-from tests.ccplatform.urls_for_tests import EXPLOSION_TEXT, FORBIDDEN_NAME, ROW_COUNT
+from tests.ccplatform.urls_for_tests import (
+    EXPLOSION_TEXT,
+    FORBIDDEN_NAME,
+    LIMIT_MESSAGE,
+    ROW_COUNT,
+    RULE_MESSAGE,
+)
 from tests.personas import login_verified
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.ccplatform.urls_for_tests")]
@@ -250,3 +256,30 @@ def test_last_page_has_the_remaining_rows_and_no_next_link(client: Client) -> No
 def test_page_past_the_end_gets_404_in_the_error_shape(client: Client) -> None:
     error = error_of(client.get("/api/v1/test/numbers/?page=6"), 404)
     assert error["code"] == "not_found"
+
+
+# --- One map: the same error answers alike on a page and in the API ------------------------
+
+
+def test_a_limit_raised_by_a_service_is_429_with_retry_after_on_pages_and_in_the_api() -> None:
+    api = Client().get("/api/v1/test/error/limit/")
+    page = Client().get("/test/error/limit/")
+    assert (api.status_code, page.status_code) == (429, 429)
+    assert api["Retry-After"] == page["Retry-After"] == "7"
+    assert api.json()["error"] == {"code": "throttled", "message": LIMIT_MESSAGE}
+    assert LIMIT_MESSAGE in page.content.decode()
+    assert page["Content-Type"].startswith("text/html")
+
+
+def test_a_broken_rule_raised_by_a_service_is_400_with_its_fields_on_pages_and_in_the_api() -> None:
+    api = Client().get("/api/v1/test/error/rule/")
+    page = Client().get("/test/error/rule/")
+    assert (api.status_code, page.status_code) == (400, 400)
+    assert api.json()["error"] == {
+        "code": "rule_violated",
+        "message": RULE_MESSAGE,
+        "fields": {"name": ["Not this one."]},
+    }
+    text = page.content.decode()
+    assert RULE_MESSAGE in text
+    assert "Not this one." in text

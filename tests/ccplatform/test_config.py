@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ccplatform.config import ConfigurationError, Env, check_secret_key, read_dotenv
+from ccplatform.config import ConfigurationError, Env, Rate, check_secret_key, read_dotenv
 
 STRONG_KEY = "Zq3vX9pL2mN7bR4tY8wK1cJ6hF5gD0sA-_eUiOoPlMnBvCxQzWaSdErTy"
 
@@ -221,3 +221,27 @@ def test_weak_secret_key_is_refused_naming_the_variable(value: str) -> None:
     with pytest.raises(ConfigurationError, match=r"^SECRET_KEY is too weak") as caught:
         check_secret_key("SECRET_KEY", value)
     assert value not in str(caught.value), "the message must not echo the secret"
+
+
+# --- rate ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "count", "seconds"),
+    [("30/hour", 30, 3600), (" 5 / Minute ", 5, 60), ("1/second", 1, 1), ("2/day", 2, 86400)],
+)
+def test_rate_reads_a_count_per_period(raw: str, count: int, seconds: int) -> None:
+    rate = Env({"REVEAL_RATE": raw}).rate("REVEAL_RATE", "30/hour")
+    assert (rate.count, rate.seconds) == (count, seconds)
+
+
+def test_rate_unset_gives_the_default_and_prints_as_drf_reads_it() -> None:
+    rate = Env({}).rate("API_THROTTLE_ANON", "60/minute")
+    assert rate == Rate(60, "minute")
+    assert str(rate) == "60/minute"
+
+
+@pytest.mark.parametrize("raw", ["30/hours", "30", "thirty/hour", "0/hour", "-1/hour", "30/h"])
+def test_a_malformed_rate_is_an_error_naming_the_variable(raw: str) -> None:
+    with pytest.raises(ConfigurationError, match=r"^REVEAL_RATE must look like 30/hour"):
+        Env({"REVEAL_RATE": raw}).rate("REVEAL_RATE", "30/hour")

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from accounts.models import Team
-from ccplatform.context import Actor
+from ccplatform.callers import Caller
 from ccplatform.crypto.data_keys import data_key_rewrap, data_key_unwrap
 from ccplatform.crypto.fields import (
     FORMAT,
@@ -221,7 +221,7 @@ def test_a_tampered_wrapped_data_key_fails(data_key: bytes, index: int, mask: in
 
 def _subject(team: Team, name: str) -> Customer:
     """A holder of a data key (the customer row that carries it), as stored."""
-    created = customer_create(actor=Actor.system("test"), team=team, values={"name": name})
+    created = customer_create(caller=Caller.system("test"), team_id=team.pk, values={"name": name})
     return Customer.objects.get(pk=created.pk)
 
 
@@ -263,7 +263,9 @@ def test_customer_values_round_trip_through_the_database(
     team_a: Team, name: str, address: str
 ) -> None:
     customer = customer_create(
-        actor=Actor.system("test"), team=team_a, values={"name": name, "addresses": [address]}
+        caller=Caller.system("test"),
+        team_id=team_a.pk,
+        values={"name": name, "addresses": [address]},
     )
     stored = Customer.objects.get(pk=customer.pk)
     assert len(name) < 8 or name not in stored.name_enc.split(".", 2)[2]
@@ -275,9 +277,9 @@ def test_customer_values_round_trip_through_the_database(
 @pytest.fixture
 def two_customers(team_a: Team) -> tuple[Customer, Customer]:
     values: dict[str, Any] = {"name": "Ada Example", "phones": ["+1 555 010 2000"]}
-    first = customer_create(actor=Actor.system("test"), team=team_a, values=values)
+    first = customer_create(caller=Caller.system("test"), team_id=team_a.pk, values=values)
     second = customer_create(
-        actor=Actor.system("test"), team=team_a, values={**values, "name": "Bo Example"}
+        caller=Caller.system("test"), team_id=team_a.pk, values={**values, "name": "Bo Example"}
     )
     return first, second
 

@@ -262,6 +262,14 @@ BAD_CONFIGURATIONS: dict[str, tuple[dict[str, str | None], str]] = {
         {"FIELD_ENCRYPTION_ACTIVE_KEY": "7"},
         "FIELD_ENCRYPTION_KEYS: the active key version '7' is not in the key ring",
     ),
+    "bad-reveal-rate": (
+        {"REVEAL_RATE": "30/hours"},
+        "REVEAL_RATE must look like 30/hour (a whole number of at least 1, then second, "
+        "minute, hour or day), got '30/hours'",
+    ),
+    "zero-reveal-rate": ({"REVEAL_RATE": "0/hour"}, "REVEAL_RATE must look like 30/hour"),
+    "bad-api-throttle": ({"API_THROTTLE_KEY": "many"}, "API_THROTTLE_KEY must look like 30/hour"),
+    "bad-email-port": ({"EMAIL_PORT": "smtp"}, "EMAIL_PORT must be a whole number"),
     "key-file-missing": (
         {"BLIND_INDEX_KEYS": None, "BLIND_INDEX_KEYS_FILE": "/run/secrets/not-mounted"},
         "BLIND_INDEX_KEYS_FILE points to '/run/secrets/not-mounted', which cannot be read",

@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ccplatform.errors import ServiceError
+from ccplatform.errors import PlatformError, RateLimitError, ServiceError
 from ccplatform.permissions import public_endpoint
 from ccplatform.urls import handler400, handler403, handler404, handler500
 from ccplatform.urls import urlpatterns as project_urlpatterns
@@ -99,6 +99,33 @@ def exploding_page(request: HttpRequest) -> HttpResponse:
     raise RuntimeError(EXPLOSION_TEXT)
 
 
+def _platform_error(kind: str) -> PlatformError:
+    """The same error for the page and the API endpoint of the pair below."""
+    if kind == "limit":
+        return RateLimitError(LIMIT_MESSAGE, retry_after=7)
+    return ServiceError(RULE_MESSAGE, fields={"name": ["Not this one."]})
+
+
+LIMIT_MESSAGE = "Slow down: too many of these."
+RULE_MESSAGE = "That breaks a rule."
+
+
+class PlatformErrorApi(APIView):
+    """Raises one of the platform's own errors (`kind`), as a service would."""
+
+    permission_classes = [AllowAny]
+
+    def get(self, request: Request, kind: str) -> Response:
+        raise _platform_error(kind)
+
+
+@public_endpoint
+@require_GET
+def platform_error_page(request: HttpRequest, kind: str) -> HttpResponse:
+    """The page twin of PlatformErrorApi: a view that does not catch what a service raised."""
+    raise _platform_error(kind)
+
+
 urlpatterns = [
     *project_urlpatterns,
     path("api/v1/test/echo/", EchoApi.as_view(), name="test-echo"),
@@ -107,4 +134,6 @@ urlpatterns = [
     path("api/v1/test/numbers/", NumbersApi.as_view(), name="test-numbers"),
     path("test/nonce/", nonce_page, name="test-nonce"),
     path("test/explode/", exploding_page, name="test-explode"),
+    path("api/v1/test/error/<str:kind>/", PlatformErrorApi.as_view(), name="test-api-error"),
+    path("test/error/<str:kind>/", platform_error_page, name="test-error"),
 ]
