@@ -67,12 +67,15 @@ def _schema_type(field: forms.Field) -> OpenApiTypes:
     return OpenApiTypes.STR
 
 
+EXTRA_HELP = {"action": " The declared actions: GET /api/v1/audit/actions/."}
+
+
 def _parameter(name: str, field: forms.Field) -> OpenApiParameter:
     choices = getattr(field, "choices", None)
     return OpenApiParameter(
         name,
         _schema_type(field),
-        description=str(field.help_text or ""),
+        description=str(field.help_text or "") + EXTRA_HELP.get(name, ""),
         enum=[value for value, _label in choices if value] if choices else None,
     )
 

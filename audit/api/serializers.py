@@ -161,3 +161,15 @@ EventPage = inline_serializer(
 )
 CheckpointPage = numbered_page("AuditCheckpointPage", CheckpointSerializer(many=True))
 AlertPage = numbered_page("AuditAlertPage", AlertSerializer(many=True))
+
+
+class ActionSerializer(serializers.Serializer[Any]):
+    """One declared audit action (audit.actions): what the log's `action` column can hold."""
+
+    name = serializers.CharField()
+    category = serializers.CharField()
+    severity = serializers.CharField()
+    summary = serializers.CharField()
+
+
+ActionList = inline_serializer("AuditActionList", {"results": ActionSerializer(many=True)})

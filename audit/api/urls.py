@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import URLPattern, URLResolver, path
 
 from audit.api.views import (
+    ActionListApi,
     AlertAcknowledgeApi,
     AlertCloseApi,
     AlertListApi,
@@ -16,6 +17,7 @@ from audit.api.views import (
 )
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("actions/", ActionListApi.as_view(), name="api-audit-actions"),
     path("events/", AuditEventListApi.as_view(), name="api-audit-events"),
     path("events/export/", AuditEventExportApi.as_view(), name="api-audit-export"),
     path("events/<int:event_id>/", AuditEventApi.as_view(), name="api-audit-event"),
