@@ -68,7 +68,7 @@ def plain_append(fields: Any, *, chain: int) -> Any:
 def _writing(method: str) -> AbstractContextManager[Any]:
     """audit_record as it is ('chained'), or with the plain INSERT as its last step."""
     if method == "plain":
-        return mock.patch("audit.services.append", plain_append)
+        return mock.patch("audit.services.recording.append", plain_append)
     return nullcontext()
 
 
@@ -78,6 +78,7 @@ def _one_event(chooser: random.Random) -> Callable[[], object]:
 
     from audit.services import AuditTarget, audit_record
     from ccplatform.context import Actor
+    from customers.actions import CUSTOMER_VIEWED
 
     people = [Actor.user(uuid.UUID(int=number + 1)) for number in range(ACTORS)]
 
@@ -85,7 +86,7 @@ def _one_event(chooser: random.Random) -> Callable[[], object]:
         customer = AuditTarget("customers.customer", str(uuid.UUID(int=chooser.getrandbits(64))))
         return audit_record(
             actor=chooser.choice(people),
-            action="customer.viewed",
+            action=CUSTOMER_VIEWED,
             target=customer,
             details={"via": "search"},
         )

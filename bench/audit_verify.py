@@ -4,10 +4,13 @@ Loads N valid chained events (bench/audit_common.py: canonical text and link has
 with audit.chaining's functions, COPY, heads set), then times what the nightly job and the
 monitor run:
 
-- full: verify_chains(full=True, make_checkpoints=False), every chain from its first link;
+- full: audit_verify(full=True, make_checkpoints=False), every chain from its first link;
 - incremental: after a full run has signed each chain's head, M more events are appended and
-  verify_chains(full=False, make_checkpoints=False) walks only those (plus each chain's
+  audit_verify(full=False, make_checkpoints=False) walks only those (plus each chain's
   checkpoint re-check).
+
+Both through the one verification service, as every caller runs it (the run stored, the
+audit.verified event written).
 
 Every run must find the chains intact (a benchmark of a broken walk would measure nothing).
 Goal: verification >= 100,000 events/s.
@@ -41,7 +44,10 @@ def main() -> None:
     from django.conf import settings
 
     from audit.models import VerificationRun
-    from audit.verification import verify_chains
+    from audit.services.verification import audit_verify
+    from ccplatform.callers import Caller, Via
+
+    bench = Caller.system("bench", via=Via.COMMAND)
 
     with throwaway_database():
         from bench.audit_common import chained_load, fake_events, load_log, tables_settle
@@ -52,7 +58,7 @@ def main() -> None:
 
         def timed(*, full: bool) -> tuple[float, VerificationRun]:
             started = time.perf_counter()
-            run = verify_chains(full=full, trigger="bench", make_checkpoints=False)
+            run = audit_verify(caller=bench, full=full, trigger="bench", make_checkpoints=False).run
             elapsed = time.perf_counter() - started
             if not run.ok:
                 raise SystemExit(f"verification found breaks, the load is wrong: {run.breaks}")
@@ -63,7 +69,7 @@ def main() -> None:
         full_events = full[0][1].events_checked
 
         # Sign every head (as the scheduled run does), then append more and walk only those.
-        verify_chains(full=True, trigger="bench", make_checkpoints=True)
+        audit_verify(caller=bench, full=True, trigger="bench", make_checkpoints=True)
         chained_load(fake_events(population, args.after, days=1, seed=8))
         tables_settle()
         incremental = [timed(full=False) for _ in range(args.repeat)]

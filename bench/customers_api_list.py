@@ -52,7 +52,7 @@ def main() -> None:
     with throwaway_database():
         # Defines the plaintext models: only once the database is set up without them.
         from bench.customers_common import (
-            BENCH_ACTOR,
+            BENCH,
             PLAIN_LIST_URL,
             both_load,
             plain_tables_create,
@@ -74,9 +74,9 @@ def main() -> None:
             f"loaded {args.customers:,} encrypted customers and {args.customers:,} plaintext "
             f"twins in {time.perf_counter() - started:.0f} s ({connection.vendor})"
         )
-        service_account = user_create(actor=BENCH_ACTOR, username="bench.crm", role=Role.INTEGRATOR)
+        service_account = user_create(caller=BENCH, username="bench.crm", role=Role.INTEGRATOR)
         _, key = api_key_create(
-            actor=BENCH_ACTOR,
+            caller=BENCH,
             user=service_account,
             name="bench",
             scopes=("customers:read",),

@@ -24,21 +24,21 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import ServiceAPIKey, Team
-from accounts.models.api_keys import Scope
-from accounts.permissions import actor_for
+from accounts.models import Team
 from audit.services import audit_record
 from ccplatform.api.pagination import StandardPagination
-from ccplatform.context import Actor
+from ccplatform.callers import Caller, Via, caller_of
 from ccplatform.crypto.blind_index import NormalisationError, normalise
+from ccplatform.scopes import Scope
+from customers.actions import CUSTOMER_LISTED
+from customers.api.permissions import CustomersRead
 from customers.api.serializers import MaskedCustomerSerializer
-from customers.api.views.common import caller_of, sees_medical
 from customers.fields import FIELDS, MEDICAL_FIELDS, REVEALABLE, Kind, from_text, mask_value
-from customers.permissions import CustomersRead
+from customers.permissions import can_view_medical
 from customers.services.importing import LIST_SEPARATOR, SourceRow, customers_import
 from customers.services.records import LOOKUP_FIELDS
 
-BENCH_ACTOR = Actor.system("bench")
+BENCH = Caller.system("bench", via=Via.COMMAND)
 BATCH_SIZE = 1000
 
 
@@ -275,7 +275,7 @@ def tables_settle() -> None:
 
 def both_load(team: Team, count: int) -> None:
     """`count` encrypted customers (through the import service) and their plaintext twins."""
-    customers_import(actor=BENCH_ACTOR, team=team, rows=fake_rows(count), batch_size=BATCH_SIZE)
+    customers_import(caller=BENCH, team=team, rows=fake_rows(count), batch_size=BATCH_SIZE)
     plain_load(team, fake_rows(count))
 
 
@@ -284,12 +284,11 @@ def both_load(team: Team, count: int) -> None:
 
 def _plain_visible(request: Request) -> models.QuerySet[PlainCustomer]:
     """customers_visible_to's rule for API keys (the bench's caller), over the plain rows."""
-    key = caller_of(request)
+    caller = caller_of(request)
     base = PlainCustomer.objects.select_related("team")
-    if isinstance(key, ServiceAPIKey):
-        usable = not key.revoked and not key.has_expired and key.user.is_active
-        return base if usable and key.has_scope(Scope.CUSTOMERS_READ) else base.none()
-    return base.filter(team__in=key.teams.all())
+    if caller.is_key:
+        return base if caller.has_scope(Scope.CUSTOMERS_READ) else base.none()
+    return base.filter(team_id__in=caller.team_ids)
 
 
 def _plain_masked(customer: PlainCustomer, *, include_medical: bool) -> dict[str, Any]:
@@ -311,7 +310,7 @@ class PlainCustomerListApi(APIView):
     def get(self, request: Request) -> Response:
         paginator = StandardPagination()
         page = paginator.paginate_queryset(_plain_visible(request), request, view=self) or []
-        medical = sees_medical(request)
+        medical = bool(can_view_medical(caller_of(request)))
         rows = [
             {
                 "id": customer.pk,
@@ -323,8 +322,8 @@ class PlainCustomerListApi(APIView):
             for customer in page
         ]
         audit_record(
-            actor=actor_for(request),
-            action="customer.listed",
+            actor=caller_of(request).actor,
+            action=CUSTOMER_LISTED,
             details={
                 "customers": [str(row["id"]) for row in rows],
                 "page": paginator.page.number if paginator.page else 1,

@@ -49,7 +49,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder, throwaway_database():
         # Defines the plaintext models: only once the database is set up without them.
         from bench.customers_common import (
-            BENCH_ACTOR,
+            BENCH,
             PlainCustomer,
             PlainLookup,
             fake_csv_write,
@@ -68,7 +68,7 @@ def main() -> None:
         def encrypted_import(path: Path) -> int:
             with path.open("rb") as handle:
                 report = customers_import(
-                    actor=BENCH_ACTOR,
+                    caller=BENCH,
                     team=team,
                     rows=read_rows("csv", handle),
                     batch_size=args.batch_size,

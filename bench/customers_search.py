@@ -42,8 +42,10 @@ def main() -> None:
     # Imported after bench.harness has configured Django.
     from django.db import connection
 
+    from accounts.callers import caller_for_person
     from accounts.models import Role, Team
     from accounts.services.users import user_create
+    from ccplatform.callers import Via
     from ccplatform.crypto.blind_index import LookupKind, normalise, search_digests
     from customers.crypto import CustomerCipher
     from customers.models import Customer
@@ -53,7 +55,7 @@ def main() -> None:
     with throwaway_database():
         # Defines the plaintext models: only once the database is set up without them.
         from bench.customers_common import (
-            BENCH_ACTOR,
+            BENCH,
             PlainCustomer,
             both_load,
             fake_values,
@@ -64,12 +66,14 @@ def main() -> None:
         plain_tables_create()
         team = Team.objects.create(name="Bench team")
         supervisor = user_create(
-            actor=BENCH_ACTOR,
+            caller=BENCH,
             username="bench.supervisor",
             role=Role.SUPERVISOR,
             teams=[team],
             password="a long benchmark passphrase 42",
         )
+        # The selector's caller, as the session middleware builds it for the supervisor.
+        searcher = caller_for_person(supervisor, via=Via.PAGE)
         started = time.perf_counter()
         both_load(team, args.customers)
         tables_settle()
@@ -108,7 +112,7 @@ def main() -> None:
         def blind(phone: str) -> list[Customer]:
             """As the search service runs it: through the selector (rows with their data keys)."""
             digests = search_digests(LookupKind.PHONE, phone)
-            visible = customers_visible_to(supervisor)
+            visible = customers_visible_to(searcher)
             return list(
                 visible.filter(
                     lookups__kind=LookupKind.PHONE, lookups__digest__in=digests
@@ -116,12 +120,9 @@ def main() -> None:
             )
 
         def service(phone: str) -> list[Customer]:
-            return customers_search(
-                actor=BENCH_ACTOR,
-                visible=customers_visible_to(supervisor),
-                kind=LookupKind.PHONE,
-                value=phone,
-            )
+            # A new caller each time, as each request has its own: its teams are read anew.
+            caller = caller_for_person(supervisor, via=Via.PAGE)
+            return customers_search(caller=caller, kind=LookupKind.PHONE, value=phone)
 
         def per_lookup(action: Callable[[str], Sized]) -> float:
             for phone in phones[:20]:  # warm up caches and the connection
@@ -148,7 +149,7 @@ def main() -> None:
         plain_s, alone_s, blind_s, service_s = (statistics.median(rounds[key]) for key in methods)
 
         target = normalise(LookupKind.PHONE, phones[0])
-        scope = customers_visible_to(supervisor).only(
+        scope = customers_visible_to(searcher).only(
             "id",
             "phones_enc",
             "team",

@@ -23,11 +23,11 @@ def main() -> None:
     from accounts.models import Role, User
     from accounts.services.signin import signin_password
     from accounts.services.users import user_create
-    from ccplatform.context import Actor
+    from ccplatform.callers import Caller
 
     with throwaway_database():
         user_create(
-            actor=Actor.system("bench"),
+            caller=Caller.system("bench"),
             username="known.person",
             role=Role.AGENT,
             password="a perfectly long benchmark passphrase",
