@@ -17,7 +17,9 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 
 WORKDIR /app
 RUN python -m venv /opt/venv
+COPY requirements/pip.lock requirements/pip.lock
 COPY requirements/base.lock requirements/base.lock
+RUN /opt/venv/bin/pip install --require-hashes -r requirements/pip.lock
 # Every package, transitive ones included, must match a hash in the lock: a tampered or
 # unexpected download fails the build instead of entering the image.
 RUN /opt/venv/bin/pip install --require-hashes -r requirements/base.lock

@@ -11,6 +11,9 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and access"
 
     def ready(self) -> None:
+        # The app's audit actions and access rules, declared once, known from the start.
+        from accounts import actions, permissions  # noqa: F401
+
         # Roles are defined in code; migrate is when permissions exist, so sync then.
         post_migrate.connect(_sync_roles_after_migrate, sender=self)
         # Registers the authentication schemes with drf-spectacular.

@@ -10,7 +10,8 @@ class AuditConfig(AppConfig):
     def ready(self) -> None:
         from django.db.backends.signals import connection_created
 
-        from audit import actions, checks  # noqa: F401 - the registry; the system checks
+        # The registry and the audit log's own actions, its access rules, the system checks.
+        from audit import actions, checks, permissions  # noqa: F401
         from audit.chaining import register_sqlite_functions
         from audit.services.denials import access_denied_record
         from ccplatform.gate import install_denial_recorder

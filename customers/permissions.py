@@ -68,15 +68,25 @@ def can_reveal_fields(caller: Caller, fields: Iterable[str]) -> Decision:
 
 @rule("customers.create")
 def can_create_customers(caller: Caller) -> Decision:
+    """People with the permission, keys with customers:write, and the system (operators'
+    scripts and data migrations)."""
     return check(
-        caller, person="customers.add_customer", key=Scope.CUSTOMERS_WRITE, personal_data=True
+        caller,
+        person="customers.add_customer",
+        key=Scope.CUSTOMERS_WRITE,
+        system=True,
+        personal_data=True,
     )
 
 
 @rule("customers.update")
 def can_update_customers(caller: Caller) -> Decision:
     return check(
-        caller, person="customers.change_customer", key=Scope.CUSTOMERS_WRITE, personal_data=True
+        caller,
+        person="customers.change_customer",
+        key=Scope.CUSTOMERS_WRITE,
+        system=True,
+        personal_data=True,
     )
 
 
@@ -85,7 +95,11 @@ def can_write_medical(caller: Caller) -> Decision:
     """Set medical fields: people who may see them, and integrator keys that push them
     (keys never read them back)."""
     return check(
-        caller, person="customers.view_medical", key=Scope.CUSTOMERS_WRITE, personal_data=True
+        caller,
+        person="customers.view_medical",
+        key=Scope.CUSTOMERS_WRITE,
+        system=True,
+        personal_data=True,
     )
 
 

@@ -220,15 +220,15 @@ def _seeded_person(user: User, device: AuthenticatorDevice) -> SeededAccount:
 
 
 def _seed_customers(teams: dict[str, Team], *, people: list[SeededAccount]) -> int:
-    """Fictional customers in each demo agent's teams, created by that agent (as if they had
-    taken the calls), with the agent's notes and interactions."""
+    """Fictional customers in each demo agent's teams, with that agent's notes and
+    interactions (as if they had taken the calls)."""
     created = 0
     for account, seeded in zip(DEMO_PEOPLE, people, strict=True):
         if account.role != Role.AGENT:
             continue
         agent = caller_for_person(seeded.user, via=Via.COMMAND)
         for name in account.teams:
-            created += demo_customers_seed(caller=agent, team=teams[name])
+            created += demo_customers_seed(seeder=SEED, agent=agent, team=teams[name])
     return created
 
 

@@ -114,9 +114,10 @@ def _add_activity(*, caller: Caller, customer: Customer, index: int) -> None:
         )
 
 
-def demo_customers_seed(*, caller: Caller, team: Team) -> int:
-    """Create the team's missing demo customers as `caller` (one of the team's agents), with
-    the agent's notes and interactions.
+def demo_customers_seed(*, seeder: Caller, agent: Caller, team: Team) -> int:
+    """Create the team's missing demo customers (as `seeder`, the system: some have medical
+    notes, which agents may not write), with notes and interactions by `agent`, one of the
+    team's agents.
 
     Returns how many customers were created. The caller holds the transaction.
     """
@@ -127,8 +128,8 @@ def demo_customers_seed(*, caller: Caller, team: Team) -> int:
         if _exists(team, demo_phone(team.name, index)):
             continue
         customer = customer_create(
-            caller=caller, team_id=team.pk, values=demo_customer_values(team.name, index)
+            caller=seeder, team_id=team.pk, values=demo_customer_values(team.name, index)
         )
-        _add_activity(caller=caller, customer=customer, index=index)
+        _add_activity(caller=agent, customer=customer, index=index)
         created += 1
     return created

@@ -18,29 +18,41 @@ from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP, totp
 
+from accounts.callers import caller_for_key, caller_for_person
 from accounts.middleware import SIGNED_IN_AT
-from accounts.models import AuthenticatorDevice, Role, Team, User
+from accounts.models import AuthenticatorDevice, Role, ServiceAPIKey, Team, User
 from accounts.services.api_keys import api_key_create
 from accounts.services.users import user_create
 from audit.models import AuditEvent
-from ccplatform.context import Actor
+from ccplatform.callers import Caller, Via
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
 
 PASSWORD = "a long test passphrase 4 persona"
 WRONG_PASSWORD = "not the right passphrase at all"
-SETUP = Actor.system("test-setup")
+SETUP = Caller.system("test-setup")  # the system caller that prepares what tests start from
 
 LOGIN = "/accounts/login/"
 VERIFY = "/accounts/verify/"
 SECURITY = "/accounts/security/"  # a page for anyone signed in, and for nobody else
 
 
+def as_caller(user: User, *, via: Via = Via.PAGE) -> Caller:
+    """The caller a request of `user` would have once both sign-in steps passed."""
+    return caller_for_person(user, via=via)
+
+
+def key_caller(integrator: Integrator) -> Caller:
+    """The caller of an API request authenticated with the integrator's key."""
+    prefix = integrator.key.partition(".")[0]
+    return caller_for_key(ServiceAPIKey.objects.select_related("user").get(prefix=prefix))
+
+
 def make_person(username: str, role: Role, *teams: Team, email: str = "") -> User:
     """A person with PASSWORD and a confirmed authenticator device."""
     user = user_create(
-        actor=SETUP,
+        caller=SETUP,
         username=username,
         role=role,
         email=email or f"{username}@staff.example",
@@ -148,12 +160,12 @@ class Integrator:
 
 def make_service_account(username: str) -> User:
     """A service account (role integrator): no password, it acts only through API keys."""
-    return user_create(actor=SETUP, username=username, role=Role.INTEGRATOR)
+    return user_create(caller=SETUP, username=username, role=Role.INTEGRATOR)
 
 
 def make_integrator(
     username: str = "crm.sync", scopes: tuple[str, ...] = ("customers:read",)
 ) -> Integrator:
     user = make_service_account(username)
-    _, key = api_key_create(actor=SETUP, user=user, name="CRM", scopes=scopes, expires_at=None)
+    _, key = api_key_create(caller=SETUP, user=user, name="CRM", scopes=scopes, expires_at=None)
     return Integrator(user=user, key=key)

@@ -11,8 +11,7 @@ from django.utils import timezone
 from accounts.actions import API_KEY_CREATED, API_KEY_DENIED, API_KEY_REVOKED
 from accounts.models import ServiceAPIKey, User
 from accounts.permissions import can_manage_api_keys
-from audit.models import Outcome
-from audit.services import AuditTarget, audit_record
+from audit.services import AuditTarget, Outcome, audit_record
 from ccplatform.callers import Caller
 from ccplatform.context import Actor
 from ccplatform.errors import ServiceError

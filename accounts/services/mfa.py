@@ -18,8 +18,7 @@ from accounts.models import AuthenticatorDevice, RecoveryCode, RecoveryCodeDevic
 from accounts.models.security import hash_recovery_code
 from accounts.notifications import notify_security_change
 from accounts.permissions import can_manage_own_security, can_reset_mfa, can_sign_in
-from audit.models import Outcome
-from audit.services import audit_record
+from audit.services import Outcome, audit_record
 from ccplatform.callers import Caller
 from ccplatform.context import Actor
 from ccplatform.crypto.rotation import DataKeyRewrap

@@ -17,8 +17,7 @@ from accounts.callers import user_of
 from accounts.models import PasswordHistory, User, UserSession
 from accounts.notifications import notify_security_change
 from accounts.permissions import can_manage_own_security
-from audit.models import Outcome
-from audit.services import audit_record
+from audit.services import Outcome, audit_record
 from ccplatform.callers import Caller
 from ccplatform.context import Actor
 from ccplatform.errors import ServiceError

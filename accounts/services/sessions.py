@@ -10,8 +10,7 @@ from accounts.actions import SESSION_REVOKE_REFUSED, SESSION_REVOKED, SESSIONS_O
 from accounts.callers import user_of
 from accounts.models import UserSession
 from accounts.permissions import can_manage_own_security
-from audit.models import Outcome
-from audit.services import audit_record
+from audit.services import Outcome, audit_record
 from ccplatform.callers import Caller
 from ccplatform.errors import ServiceError
 from ccplatform.gate import require

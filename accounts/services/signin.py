@@ -38,8 +38,7 @@ from accounts.models import AuthenticatorDevice, RecoveryCodeDevice, User
 from accounts.notifications import notify_security_change
 from accounts.permissions import can_sign_in
 from accounts.services.mfa import mfa_enrolment_confirm
-from audit.models import Outcome
-from audit.services import AuditTarget, audit_record
+from audit.services import AuditTarget, Outcome, audit_record
 from ccplatform.context import Actor
 from ccplatform.crypto.providers import DecryptionError
 

@@ -8,8 +8,7 @@ the gate (ccplatform.gate) records every one of them as `access.denied`.
 
 from __future__ import annotations
 
-from audit.models import Outcome
-from audit.services import audit_record
+from audit.services import Outcome, audit_record
 from ccplatform.callers import Caller
 from customers.actions import CUSTOMER_INTEGRITY_FAILED, CUSTOMER_LISTED, HISTORY_VIEWED
 from customers.models import Customer

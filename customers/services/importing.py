@@ -25,8 +25,7 @@ from typing import IO, Any
 from django.db import transaction
 
 from accounts.selectors import Team
-from audit.models import Outcome
-from audit.services import audit_record
+from audit.services import Outcome, audit_record
 from ccplatform.callers import Caller
 from ccplatform.errors import ServiceError
 from ccplatform.gate import require

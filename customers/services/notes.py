@@ -11,8 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.callers import user_of
-from audit.models import Outcome
-from audit.services import audit_record
+from audit.services import Outcome, audit_record
 from ccplatform.callers import Caller
 from ccplatform.errors import ServiceError
 from ccplatform.gate import require

@@ -17,8 +17,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import Team, team_for
-from audit.models import Outcome
-from audit.services import audit_record
+from audit.services import Outcome, audit_record
 from ccplatform.callers import Caller
 from ccplatform.crypto.blind_index import (
     LookupKind,

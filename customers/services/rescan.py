@@ -16,8 +16,7 @@ from typing import Any
 
 from django.db import models, transaction
 
-from audit.models import Outcome
-from audit.services import audit_record
+from audit.services import Outcome, audit_record
 from ccplatform.callers import Caller
 from ccplatform.crypto.providers import DecryptionError
 from ccplatform.errors import ServiceError

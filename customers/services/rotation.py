@@ -17,8 +17,7 @@ from django.db import transaction
 from django.db.models import Count, QuerySet
 
 from accounts.actions import KEYS_REWRAPPED
-from audit.models import Outcome
-from audit.services import audit_record
+from audit.services import Outcome, audit_record
 from ccplatform.callers import Caller
 from ccplatform.crypto.blind_index import NormalisationError, blind_index
 from ccplatform.crypto.keyring import KEY_BYTES, KeyRing, KeyRingError, LocalKeyFile

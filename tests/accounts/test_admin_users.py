@@ -216,7 +216,7 @@ def _lock(user: User) -> None:
 
 
 def _disable(user: User) -> None:
-    user_disable(actor=SETUP, user=user, reason="set-up")
+    user_disable(caller=SETUP, user=user, reason="set-up")
 
 
 ACTIONS = {
@@ -278,20 +278,34 @@ def test_an_action_without_a_reason_shows_an_error_and_changes_nothing(
 # --- Who may use it ------------------------------------------------------------------------
 
 
-def test_agents_are_sent_to_sign_in_and_nothing_is_written(
+def test_agents_are_refused_the_admin_with_403_audited_and_nothing_is_written(
     client: Client, agent: User, other_agent: User
 ) -> None:
     login_verified(client, agent)
 
     listing = client.get(url(USERS))
     action = run_action(client, USERS, "disable_users", [other_agent], reason="revenge")
+    # The admin sends whoever may not use it to its sign-in URL; a person signed in with both
+    # factors is not asked to sign in again there, but refused: not staff.
+    landing = client.get(listing["Location"])
 
     other_agent.refresh_from_db()
     assert listing.status_code == 302
     assert action.status_code == 302
-    assert listing["Location"].startswith(reverse("admin:login"))  # which sends on to ours
+    assert listing["Location"].startswith(reverse("admin:login"))
+    assert action["Location"].startswith(reverse("admin:login"))
+    assert landing.status_code == 403
     assert other_agent.is_active
     assert not events("user.disabled")
+    [denied] = events("access.denied")
+    assert (denied.actor_kind, denied.actor_id) == ("user", str(agent.pk))
+    assert (denied.target_type, denied.target_id) == ("admin", "GET /admin/login/")
+    assert denied.details == {
+        "rule": "accounts.use_admin",
+        "via": "admin",
+        "resource": "GET /admin/login/",
+        "why": "not_staff",
+    }
 
 
 def test_compliance_officers_get_403_audited_and_nothing_is_written(
@@ -318,9 +332,24 @@ def test_compliance_officers_get_403_audited_and_nothing_is_written(
     assert ServiceAPIKey.objects.count() == 1
     assert agent.is_active
     assert agent.role == Role.AGENT
-    denied = events("access.denied")
+    denied = sorted(events("access.denied"), key=lambda e: e.id)
     assert len(denied) == 5
     assert {e.actor_id for e in denied} == {str(compliance_officer.pk)}
+    assert {e.outcome for e in denied} == {"denied"}
+    entry_points = [f"{r.wsgi_request.method} {r.wsgi_request.path}" for r in responses]
+    assert [e.details["resource"] for e in denied] == entry_points
+    for event in denied:
+        assert set(event.details) == {"rule", "via", "resource", "why"}
+        assert event.details["via"] == "admin"
+        assert (event.target_type, event.target_id) == ("admin", event.details["resource"][:64])
+    # The list is open to viewing or changing people; the refusal names one of those rules.
+    assert denied[0].details["rule"] in {"accounts.view_users", "accounts.manage_users"}
+    assert [(e.details["rule"], e.details["why"]) for e in denied[1:]] == [
+        ("accounts.add_users", "missing_permission:accounts.assign_role"),
+        ("accounts.manage_users", "missing_permission:accounts.assign_role"),
+        ("accounts.manage_users", "missing_permission:accounts.assign_role"),
+        ("accounts.manage_api_keys", "missing_permission:accounts.manage_api_keys"),
+    ]
 
 
 def test_service_accounts_cannot_use_the_admin(client: Client, integrator: Integrator) -> None:

@@ -112,7 +112,7 @@ def test_another_auth_scheme_is_not_signed_in_and_is_told_which_scheme_to_use(
 
 def test_revoked_key_gets_401_saying_revoked(client: Client, integrator: Integrator) -> None:
     key = ServiceAPIKey.objects.get(prefix=_prefix(integrator))
-    api_key_revoke(actor=SETUP, key=key, reason="Rotated")
+    api_key_revoke(caller=SETUP, key=key, reason="Rotated")
 
     response = client.get(STATUS, headers=_auth(integrator.key))
 
@@ -153,7 +153,7 @@ def test_a_key_in_the_query_string_is_refused_even_with_a_valid_header(
 def test_disabling_the_service_account_ends_its_keys_at_once(
     client: Client, integrator: Integrator
 ) -> None:
-    user_disable(actor=SETUP, user=integrator.user, reason="Contract ended")
+    user_disable(caller=SETUP, user=integrator.user, reason="Contract ended")
 
     response = client.get(STATUS, headers=_auth(integrator.key))
 
@@ -204,7 +204,7 @@ def test_each_key_has_its_own_request_allowance(
     rates = {**SimpleRateThrottle.THROTTLE_RATES, "api_key": "3/minute"}
     monkeypatch.setattr(ApiKeyRateThrottle, "THROTTLE_RATES", rates)
     _, second_key = api_key_create(
-        actor=SETUP, user=integrator.user, name="Second", scopes=["audit:read"], expires_at=None
+        caller=SETUP, user=integrator.user, name="Second", scopes=["audit:read"], expires_at=None
     )
 
     statuses = [client.get(STATUS, headers=_auth(integrator.key)).status_code for _ in range(3)]
@@ -242,29 +242,46 @@ def test_key_without_the_scope_gets_403_and_the_attempt_is_audited(client: Clien
     event = AuditEvent.objects.get(action="access.denied")
     assert (event.actor_kind, event.actor_id) == ("api_key", _prefix(auditor))
     assert event.outcome == "denied"
-    assert event.details == {"view": "ScopedApi", "why": "missing_scope:customers:read"}
-    assert event.target_id == f"GET {SCOPED}"
+    assert event.details == {
+        "rule": "customers.view",
+        "via": "api",
+        "resource": f"GET {SCOPED}",
+        "why": "missing_scope:customers:read",
+    }
+    assert (event.target_type, event.target_id) == ("api", f"GET {SCOPED}")
 
 
 @scoped_urls
 def test_person_holding_the_permission_may_call_a_scoped_endpoint(
-    client: Client, security_admin: User
-) -> None:
-    response = login_verified(client, security_admin).get(SCOPED)
-
-    assert response.status_code == 200
-
-
-@scoped_urls
-def test_person_without_the_permission_gets_403_and_the_attempt_is_audited(
     client: Client, agent: User
 ) -> None:
     response = login_verified(client, agent).get(SCOPED)
 
+    assert response.status_code == 200
+    assert not AuditEvent.objects.filter(action="access.denied").exists()
+
+
+@scoped_urls
+def test_person_without_the_permission_gets_403_and_the_attempt_is_audited(
+    client: Client, security_admin: User
+) -> None:
+    # Separation of duties: the security admin holds no permission on customer data.
+    response = login_verified(client, security_admin).get(SCOPED)
+
     assert response.status_code == 403
+    assert _error(response) == {
+        "code": "forbidden",
+        "message": "You do not have permission to do this.",
+    }
     event = AuditEvent.objects.get(action="access.denied")
-    assert (event.actor_kind, event.actor_id) == ("user", str(agent.pk))
-    assert event.details["why"] == "missing_permission:accounts.view_user"
+    assert (event.actor_kind, event.actor_id) == ("user", str(security_admin.pk))
+    assert event.outcome == "denied"
+    assert event.details == {
+        "rule": "customers.view",
+        "via": "api",
+        "resource": f"GET {SCOPED}",
+        "why": "missing_permission:customers.view_customer",
+    }
 
 
 @scoped_urls
@@ -272,9 +289,15 @@ def test_an_api_key_cannot_act_as_a_person(client: Client, integrator: Integrato
     response = client.get(PEOPLE_ONLY, headers=_auth(integrator.key))
 
     assert response.status_code == 403
-    assert "not API keys" in _error(response)["message"]
+    assert _error(response)["message"] == "API keys cannot do this; it is for people."
     event = AuditEvent.objects.get(action="access.denied")
-    assert (event.actor_kind, event.details["why"]) == ("api_key", "not_a_person")
+    assert (event.actor_kind, event.actor_id) == ("api_key", _prefix(integrator))
+    assert event.details == {
+        "rule": "accounts.own_security",
+        "via": "api",
+        "resource": f"GET {PEOPLE_ONLY}",
+        "why": "keys_not_allowed",
+    }
 
 
 @scoped_urls

@@ -16,14 +16,14 @@ from django.test import Client, override_settings
 
 from accounts.models import AuthenticatorDevice, User
 from accounts.services import mfa, signin
-from ccplatform.context import Actor
+from ccplatform.callers import Caller
 from ccplatform.crypto.keyring import KeyRing
 from ccplatform.crypto.providers import DecryptionError, key_provider
 from ccplatform.crypto.rotation import rotation_job, rotation_run
 from tests.migration_states import migrate
 from tests.personas import current_code, wrong_code_for_key
 
-SYSTEM = Actor.system("authenticator secrets test")
+SYSTEM = Caller.system("authenticator secrets test")
 
 
 def _raw_row(device: AuthenticatorDevice) -> str:
@@ -115,7 +115,7 @@ def test_kek_rotation_rewraps_the_secrets_and_codes_still_work(
     try:
         with override_settings(FIELD_ENCRYPTION_KEYRING=KeyRing(keys=ring.keys, active="2")):
             key_provider.cache_clear()
-            result = rotation_run(rotation_job("authenticator_secrets"), actor=SYSTEM)
+            result = rotation_run(rotation_job("authenticator_secrets"), caller=SYSTEM)
             assert (result.rotated, result.failed, result.remaining) == (len(secrets_before), [], 0)
             for device in AuthenticatorDevice.objects.all():
                 assert device.data_key_kek_version == "2"

@@ -12,8 +12,8 @@ from playwright.sync_api import Locator, Page, expect
 from accounts.models import Role, User, UserSession
 from accounts.services.users import user_create
 from audit.models import AuditEvent
-from ccplatform.context import Actor
 from tests.browser import VIEWPORT, BrowserPage, browser_page_fixture  # noqa: F401 - registers the fixture
+from tests.personas import SETUP
 
 PASSWORD = "violet kettles hum at noon 1987"
 # A fixed place outside the repository, to look at after a run.
@@ -59,7 +59,7 @@ def test_first_sign_in_enrols_an_authenticator_and_recovery_codes_work(
     browser_page: BrowserPage,
 ) -> None:
     user = user_create(
-        actor=Actor.system("test-setup"),
+        caller=SETUP,
         username="new.nora",
         role=Role.AGENT,
         email="nora@staff.example",

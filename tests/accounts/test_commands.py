@@ -14,8 +14,8 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import PasswordHistory, Role, ServiceAPIKey, Team, User
-from accounts.models.api_keys import Scope
 from audit.models import AuditEvent
+from ccplatform.scopes import Scope
 from tests.personas import make_service_account
 
 pytestmark = pytest.mark.django_db
@@ -274,7 +274,7 @@ def test_unknown_scope_is_named_with_the_valid_ones_and_nothing_is_created(
     message = _refused(*CRM_KEY, "--scope=customers:read", "--scope=customers:delete")
 
     assert "Unknown scope 'customers:delete'" in message
-    for scope in Scope.values:
+    for scope in [member.value for member in Scope]:
         assert scope in message
 
 

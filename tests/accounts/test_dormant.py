@@ -13,8 +13,7 @@ from accounts.services.users import user_disable, user_enable
 from accounts.tasks import disable_dormant_accounts
 from audit.models import AuditEvent
 from ccplatform.celery import app
-from ccplatform.context import Actor
-from tests.personas import PASSWORD, Integrator, login_verified
+from tests.personas import PASSWORD, Integrator, as_caller, login_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -74,12 +73,12 @@ def test_a_new_person_who_has_not_signed_in_yet_stays_active(agent: User) -> Non
 
 
 def test_a_re_enabled_person_gets_a_fresh_90_days(agent: User, security_admin: User) -> None:
-    admin = Actor.user(security_admin.pk)
+    admin = as_caller(security_admin)
     _age(agent, last_login_days=120)
     disable_dormant_accounts()
     assert not _active(agent)
 
-    user_enable(actor=admin, user=agent, reason="Back from long leave")
+    user_enable(caller=admin, user=agent, reason="Back from long leave")
     disable_dormant_accounts()
 
     assert _active(agent)
@@ -98,7 +97,7 @@ def test_service_accounts_are_never_disabled_for_dormancy(integrator: Integrator
 
 
 def test_disabled_accounts_are_left_alone(agent: User, security_admin: User) -> None:
-    user_disable(actor=Actor.user(security_admin.pk), user=agent, reason="Left the company")
+    user_disable(caller=as_caller(security_admin), user=agent, reason="Left the company")
     _age(agent, last_login_days=200)
 
     assert disable_dormant_accounts() == 0

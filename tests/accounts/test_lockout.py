@@ -17,7 +17,6 @@ from accounts.forms import GENERIC_SIGN_IN_ERROR
 from accounts.models import AuthenticatorDevice, User
 from accounts.services.users import user_unlock
 from audit.models import AuditEvent
-from ccplatform.context import Actor
 from ccplatform.errors import ServiceError
 from tests.personas import (
     LOGIN,
@@ -25,6 +24,7 @@ from tests.personas import (
     SECURITY,
     VERIFY,
     WRONG_PASSWORD,
+    as_caller,
     assert_event,
     current_code,
     password_step,
@@ -234,7 +234,7 @@ def test_a_security_admin_can_unlock_with_a_reason(agent: User, security_admin: 
     agent.refresh_from_db()
     assert agent.is_locked()
 
-    user_unlock(actor=Actor.user(security_admin.pk), user=agent, reason="Identity checked by phone")
+    user_unlock(caller=as_caller(security_admin), user=agent, reason="Identity checked by phone")
 
     agent.refresh_from_db()
     assert not agent.is_locked()
@@ -252,7 +252,7 @@ def test_unlocking_without_a_reason_is_refused_and_changes_nothing(
     User.objects.filter(pk=agent.pk).update(locked_until=locked_until)
 
     with pytest.raises(ServiceError) as refused:
-        user_unlock(actor=Actor.user(security_admin.pk), user=agent, reason="   ")
+        user_unlock(caller=as_caller(security_admin), user=agent, reason="   ")
 
     assert refused.value.fields == {"reason": ["This field is required."]}
     agent.refresh_from_db()

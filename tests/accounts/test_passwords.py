@@ -21,6 +21,7 @@ from tests.personas import (
     PASSWORD,
     SECURITY,
     VERIFY,
+    as_caller,
     assert_event,
     current_code,
     login_verified,
@@ -78,9 +79,10 @@ def test_service_refuses_a_weak_password_with_a_field_error(
     agent: User, new: str, why: str, secrets_never_audited: list[str]
 ) -> None:
     secrets_never_audited.append(new)
+    caller = as_caller(agent)
     with pytest.raises(ServiceError) as refused:
         password_change(
-            user=agent, current_password=PASSWORD, new_password=new, keep_session_key=None
+            caller=caller, current_password=PASSWORD, new_password=new, keep_session_key=None
         )
 
     assert any(why in message for message in refused.value.fields["new_password"])
@@ -89,9 +91,10 @@ def test_service_refuses_a_weak_password_with_a_field_error(
 
 def test_service_refuses_a_password_longer_than_128_characters(agent: User) -> None:
     assert len(TOO_LONG) == 129
+    caller = as_caller(agent)
     with pytest.raises(ServiceError) as refused:
         password_change(
-            user=agent, current_password=PASSWORD, new_password=TOO_LONG, keep_session_key=None
+            caller=caller, current_password=PASSWORD, new_password=TOO_LONG, keep_session_key=None
         )
 
     assert any("too long" in message for message in refused.value.fields["new_password"])
@@ -105,12 +108,13 @@ def test_a_password_of_exactly_15_and_of_exactly_128_characters_is_accepted(
     longest = "q" * 101 + " a long passphrase 123456 z"
     assert (len(fifteen), len(longest)) == (15, 128)
     secrets_never_audited.extend([fifteen, longest])
+    caller = as_caller(agent)
 
     password_change(
-        user=agent, current_password=PASSWORD, new_password=fifteen, keep_session_key=None
+        caller=caller, current_password=PASSWORD, new_password=fifteen, keep_session_key=None
     )
     password_change(
-        user=agent, current_password=fifteen, new_password=longest, keep_session_key=None
+        caller=caller, current_password=fifteen, new_password=longest, keep_session_key=None
     )
 
     agent.refresh_from_db()
@@ -124,21 +128,22 @@ def test_the_last_four_passwords_cannot_be_chosen_again_but_the_fifth_oldest_can
     # The history holds the current password and the three before it.
     chain = [PASSWORD] + [f"history passphrase number {n} of four" for n in range(1, 5)]
     secrets_never_audited.extend(chain)
+    caller = as_caller(agent)
     for previous, new in itertools.pairwise(chain):
         password_change(
-            user=agent, current_password=previous, new_password=new, keep_session_key=None
+            caller=caller, current_password=previous, new_password=new, keep_session_key=None
         )
     current = chain[-1]
 
     for recent in chain[1:]:
         with pytest.raises(ServiceError) as refused:
             password_change(
-                user=agent, current_password=current, new_password=recent, keep_session_key=None
+                caller=caller, current_password=current, new_password=recent, keep_session_key=None
             )
         assert any("last 4" in message for message in refused.value.fields["new_password"])
 
     password_change(
-        user=agent, current_password=current, new_password=chain[0], keep_session_key=None
+        caller=caller, current_password=current, new_password=chain[0], keep_session_key=None
     )
     agent.refresh_from_db()
     assert agent.check_password(chain[0])

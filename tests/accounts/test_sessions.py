@@ -16,11 +16,11 @@ from accounts.models import Role, ServiceAPIKey, User, UserSession
 from accounts.services.sessions import session_public_id
 from accounts.services.users import user_disable, user_set_role
 from audit.models import AuditEvent
-from ccplatform.context import Actor
 from tests.personas import (
     LOGIN,
     SECURITY,
     Integrator,
+    as_caller,
     assert_event,
     login_verified,
     session_key,
@@ -269,7 +269,7 @@ def test_disabling_a_person_ends_their_sessions_at_once(agent: User, security_ad
     client = login_verified(Client(), agent)
     assert client.get(SECURITY).status_code == 200
 
-    user_disable(actor=Actor.user(security_admin.pk), user=agent, reason="Left the company")
+    user_disable(caller=as_caller(security_admin), user=agent, reason="Left the company")
 
     assert _sent_to_sign_in(client)
     assert not UserSession.objects.filter(user=agent).exists()
@@ -286,7 +286,7 @@ def test_changing_a_role_ends_the_persons_sessions_at_once(
     client = login_verified(Client(), agent)
 
     user_set_role(
-        actor=Actor.user(security_admin.pk), user=agent, role=Role.SUPERVISOR, reason="Promoted"
+        caller=as_caller(security_admin), user=agent, role=Role.SUPERVISOR, reason="Promoted"
     )
 
     assert _sent_to_sign_in(client)
@@ -307,7 +307,7 @@ def test_disabling_a_service_account_revokes_its_api_keys_at_once(
     assert Client().get(STATUS_API, headers=_auth(integrator)).status_code == 200
 
     user_disable(
-        actor=Actor.user(security_admin.pk), user=integrator.user, reason="CRM decommissioned"
+        caller=as_caller(security_admin), user=integrator.user, reason="CRM decommissioned"
     )
 
     response = Client().get(STATUS_API, headers=_auth(integrator))

@@ -32,6 +32,7 @@ from tests.personas import (
     SETUP,
     VERIFY,
     WRONG_PASSWORD,
+    as_caller,
     assert_event,
     current_code,
     password_step,
@@ -89,7 +90,7 @@ def secrets_never_audited(db: None) -> Iterator[list[str]]:
 def _new_person(username: str = "new.nina") -> User:
     """A person with a password who has not set up an authenticator yet."""
     return user_create(
-        actor=SETUP,
+        caller=SETUP,
         username=username,
         role=Role.AGENT,
         email=f"{username}@staff.example",
@@ -322,7 +323,7 @@ def test_a_recovery_code_signs_in_once_and_fails_the_second_time(
     django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
     secrets_never_audited: list[str],
 ) -> None:
-    codes = mfa_recovery_codes_regenerate(user=agent)
+    codes = mfa_recovery_codes_regenerate(caller=as_caller(agent))
     secrets_never_audited.extend(codes)
     first, second = Client(), Client()
 

@@ -8,9 +8,9 @@ from django.test import Client
 from accounts.models import Role, User
 from accounts.services.users import user_disable, user_set_role
 from audit.models import AuditEvent
-from ccplatform.context import Actor
+from ccplatform.callers import Caller
 from ccplatform.errors import ServiceError
-from tests.personas import PASSWORD, current_code, login_verified, make_person
+from tests.personas import PASSWORD, as_caller, current_code, login_verified, make_person
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def test_a_security_admin_cannot_disable_their_own_account(security_admin: User) -> None:
     other = make_person("sec.other", Role.SECURITY_ADMIN)
     with pytest.raises(ServiceError, match="your own account"):
-        user_disable(actor=Actor.user(security_admin.pk), user=security_admin, reason="oops")
+        user_disable(caller=as_caller(security_admin), user=security_admin, reason="oops")
     security_admin.refresh_from_db()
     assert security_admin.is_active
     assert other.is_active
@@ -28,7 +28,7 @@ def test_a_security_admin_cannot_disable_their_own_account(security_admin: User)
 def test_the_last_active_security_admin_cannot_be_demoted(security_admin: User) -> None:
     with pytest.raises(ServiceError, match="last active security admin"):
         user_set_role(
-            actor=Actor.system("test"), user=security_admin, role=Role.AGENT, reason="reorg"
+            caller=Caller.system("test"), user=security_admin, role=Role.AGENT, reason="reorg"
         )
     security_admin.refresh_from_db()
     assert security_admin.role == Role.SECURITY_ADMIN
@@ -36,7 +36,7 @@ def test_the_last_active_security_admin_cannot_be_demoted(security_admin: User) 
 
 def test_another_security_admin_can_be_demoted_while_one_remains(security_admin: User) -> None:
     other = make_person("sec.other", Role.SECURITY_ADMIN)
-    user_set_role(actor=Actor.user(security_admin.pk), user=other, role=Role.AGENT, reason="moved")
+    user_set_role(caller=as_caller(security_admin), user=other, role=Role.AGENT, reason="moved")
     other.refresh_from_db()
     assert other.role == Role.AGENT
     event = AuditEvent.objects.get(action="user.role_changed", target_id=str(other.pk))
@@ -45,7 +45,7 @@ def test_another_security_admin_can_be_demoted_while_one_remains(security_admin:
 
 def test_the_dormancy_task_may_disable_an_unused_last_security_admin(security_admin: User) -> None:
     # System actions are not blocked: an unused admin account is a risk, not a safeguard.
-    user_disable(actor=Actor.system("dormant-accounts"), user=security_admin, reason="unused")
+    user_disable(caller=Caller.system("dormant-accounts"), user=security_admin, reason="unused")
     security_admin.refresh_from_db()
     assert not security_admin.is_active
 

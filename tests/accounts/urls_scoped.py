@@ -1,7 +1,11 @@
-"""A test-only URL conf: API views guarded by ScopeOrPermission and PeopleOnly.
+"""A test-only URL conf: bare API views behind the gate's permission classes.
 
-The product has no customer endpoints yet, so these stand in for them; paths live under
-/api/ so errors get the API's JSON body, and the platform's own URLs are kept alongside.
+They stand in for real endpoints so that these tests check the gate alone (who gets in, what
+a refusal answers and records), not what a customers or audit view returns. The scoped view
+asks the product's "customers.view" rule (people with customers.view_customer, keys with
+customers:read); the people-only view asks "accounts.own_security" (any verified person, no
+key). Paths live under /api/ so errors get the API's JSON body, and the platform's own URLs
+are kept alongside.
 """
 
 from __future__ import annotations
@@ -11,12 +15,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import PeopleOnly, ScopeOrPermission
-
-
-class CustomersRead(ScopeOrPermission):
-    scope = "customers:read"
-    permission = "accounts.view_user"
+from accounts.permissions import can_manage_own_security
+from ccplatform.gate import api
+from customers.api.permissions import CustomersRead
 
 
 class ScopedApi(APIView):
@@ -30,7 +31,7 @@ class ScopedApi(APIView):
 
 
 class PeopleOnlyApi(APIView):
-    permission_classes = [PeopleOnly]
+    permission_classes = [api(can_manage_own_security)]
 
     def get(self, request: Request) -> Response:
         return Response({"ok": True})

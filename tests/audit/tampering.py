@@ -14,6 +14,7 @@ from audit.chaining import link_hash
 from audit.models import AuditEvent
 from audit.services import audit_record
 from ccplatform.context import Actor
+from tests.actions import TESTED
 from tests.conftest import audit_append_only_suspended
 
 
@@ -44,7 +45,7 @@ def rewrite_chain(
 def record_events(count: int, *, actor: str = "tamper-test") -> list[AuditEvent]:
     """`count` events by one actor, so they share one chain, oldest first."""
     return [
-        audit_record(actor=Actor.system(actor), action="platform.tested", details={"n": number})
+        audit_record(actor=Actor.system(actor), action=TESTED, details={"n": number})
         for number in range(count)
     ]
 

@@ -10,12 +10,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from audit.alerting import Finding, close, raise_alert
 from audit.models import Alert, AlertRule, AlertStatus, AuditEvent, Checkpoint, Severity
 from audit.services import audit_record
-from audit.verification import verify_chains
+from audit.services.alerts import Finding, alert_close, alert_raise
+from audit.services.verification import audit_verify
+from ccplatform.callers import Caller
 from ccplatform.context import Actor
-from tests.personas import login_verified
+from tests.actions import TESTED
+from tests.personas import as_caller, login_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +29,7 @@ def admin_client(client: Client, compliance_officer: User) -> Client:
 
 @pytest.fixture
 def event() -> AuditEvent:
-    return audit_record(actor=Actor.system("test"), action="platform.tested")
+    return audit_record(actor=Actor.system("test"), action=TESTED)
 
 
 def test_changelist_and_detail_are_readable(admin_client: Client, event: AuditEvent) -> None:
@@ -60,9 +62,17 @@ def test_staff_without_a_verified_factor_is_sent_to_sign_in(
 
 
 def test_agents_cannot_open_the_audit_admin(client: Client, agent: User, event: AuditEvent) -> None:
-    response = login_verified(client, agent).get(reverse("admin:audit_auditevent_changelist"))
-    assert response.status_code == 302  # not staff: the admin sends them to sign in
+    signed_in = login_verified(client, agent)
+    response = signed_in.get(reverse("admin:audit_auditevent_changelist"), follow=True)
+    assert response.status_code == 403  # signed in but not staff: refused, not asked to sign in
     assert "platform.tested" not in response.content.decode()
+    refusal = AuditEvent.objects.get(action="access.denied", actor_id=str(agent.pk))
+    assert refusal.outcome == "denied"
+    assert (refusal.details["rule"], refusal.details["via"], refusal.details["why"]) == (
+        "accounts.use_admin",
+        "admin",
+        "not_staff",
+    )
 
 
 # --- Chain columns, checkpoints, verification runs, alerts -------------------------------
@@ -80,7 +90,7 @@ def test_event_list_shows_the_chain_position_read_only(
 
 
 def test_checkpoints_and_runs_are_read_only(admin_client: Client, event: AuditEvent) -> None:
-    run = verify_chains(full=True, trigger="test")
+    run = audit_verify(caller=Caller.system("test"), full=True, trigger="test").run
     checkpoint = Checkpoint.objects.first()
     assert checkpoint is not None
     for model, obj in (("checkpoint", checkpoint), ("verificationrun", run)):
@@ -95,7 +105,7 @@ def test_checkpoints_and_runs_are_read_only(admin_client: Client, event: AuditEv
 
 def _open_alert(subject: str = "ip:10.1.2.3") -> Alert:
     now = timezone.now()
-    alert, _created = raise_alert(
+    alert, _created = alert_raise(
         Finding(
             rule=AlertRule.SIGNIN_FAILURES,
             severity=Severity.MEDIUM,
@@ -106,7 +116,7 @@ def _open_alert(subject: str = "ip:10.1.2.3") -> Alert:
             last_seen=now,
             details={},
         ),
-        actor=Actor.system("test"),
+        caller=Caller.system("test"),
     )
     return alert
 
@@ -165,9 +175,11 @@ def test_admin_close_action_asks_for_a_note_first(admin_client: Client) -> None:
     assert AuditEvent.objects.filter(action="alert.closed", target_id=str(alert.pk)).exists()
 
 
-def test_admin_reports_alerts_the_service_refused(admin_client: Client) -> None:
+def test_admin_reports_alerts_the_service_refused(
+    admin_client: Client, compliance_officer: User
+) -> None:
     alert = _open_alert()
-    close(alert, actor=Actor.system("test"), note="Done.")
+    alert_close(alert, caller=as_caller(compliance_officer), note="Done.")
     response = admin_client.post(
         reverse(ALERTS),
         {

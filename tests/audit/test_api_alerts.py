@@ -11,16 +11,16 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import User
-from audit.alerting import Finding, raise_alert
 from audit.models import Alert, AlertRule, AlertStatus, AuditEvent, Severity
-from ccplatform.context import Actor
+from audit.services.alerts import Finding, alert_raise
+from ccplatform.callers import Caller
 from tests.customers.api_support import as_key, error_of, signed_in
 from tests.personas import Integrator, make_integrator
 
 pytestmark = pytest.mark.django_db
 
 ALERTS = "/api/v1/audit/alerts/"
-MONITOR = Actor.system("monitoring-test")
+MONITOR = Caller.system("monitoring-test")
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def _alert(
     severity: Severity = Severity.HIGH,
 ) -> Alert:
     now = timezone.now()
-    alert, _created = raise_alert(
+    alert, _created = alert_raise(
         Finding(
             rule=rule,
             severity=severity,
@@ -50,7 +50,7 @@ def _alert(
             last_seen=now,
             details={"customers": 60},
         ),
-        actor=MONITOR,
+        caller=MONITOR,
     )
     return alert
 
@@ -77,7 +77,7 @@ def test_alerts_are_listed_newest_first_and_the_read_is_audited(officer: Client)
         "user:2",
     )
     listed = AuditEvent.objects.get(action="alert.listed")
-    assert listed.details == {"via": "api", "filter": {}, "alerts": 2}
+    assert listed.details == {"via": "api", "filter": {}, "shown": 2}
 
 
 def test_filters_narrow_the_alerts(officer: Client) -> None:
@@ -115,13 +115,28 @@ def test_people_without_the_alert_permission_cannot_list_alerts(
     response = signed_in(client, person).get(ALERTS)
 
     assert response.status_code == 403
-    assert AuditEvent.objects.get(action="access.denied").details == {
-        "why": "missing_permission:audit.view_alert"
+    refusal = AuditEvent.objects.get(action="access.denied")
+    assert (refusal.actor_id, refusal.outcome) == (str(person.pk), "denied")
+    assert (refusal.target_type, refusal.target_id) == ("api", f"GET {ALERTS}")
+    assert refusal.details == {
+        "rule": "audit.read_alerts",
+        "via": "api",
+        "resource": f"GET {ALERTS}",
+        "why": "missing_permission:audit.view_alert",
     }
 
 
 def test_key_without_audit_read_cannot_list_alerts(integrator: Integrator) -> None:
-    assert Client().get(ALERTS, headers=as_key(integrator)).status_code == 403
+    response = Client().get(ALERTS, headers=as_key(integrator))
+
+    assert response.status_code == 403
+    assert error_of(response)["code"] == "forbidden"
+    refusal = AuditEvent.objects.get(action="access.denied")
+    assert refusal.actor_kind == "api_key"
+    assert (refusal.details["rule"], refusal.details["why"]) == (
+        "audit.read_alerts",
+        "missing_scope:audit:read",
+    )
 
 
 # --- Acting on an alert ---------------------------------------------------------------------------
@@ -206,7 +221,14 @@ def test_api_keys_cannot_act_on_alerts_even_with_audit_read(
     assert response.status_code == 403
     alert.refresh_from_db()
     assert alert.status == "open"
-    assert AuditEvent.objects.get(action="access.denied").actor_kind == "api_key"
+    refusal = AuditEvent.objects.get(action="access.denied")
+    assert refusal.actor_kind == "api_key"
+    assert refusal.details == {
+        "rule": "audit.handle_alerts",
+        "via": "api",
+        "resource": f"POST {ALERTS}{alert.pk}/{action}/",
+        "why": "keys_not_allowed",
+    }
 
 
 @pytest.mark.parametrize("persona", ["agent", "supervisor", "security_admin"])
@@ -221,6 +243,14 @@ def test_people_without_change_alert_cannot_act_on_alerts(
     assert response.status_code == 403
     alert.refresh_from_db()
     assert alert.status == "open"
+    refusal = AuditEvent.objects.get(action="access.denied")
+    assert refusal.actor_id == str(person.pk)
+    assert refusal.details == {
+        "rule": "audit.handle_alerts",
+        "via": "api",
+        "resource": f"POST {ALERTS}{alert.pk}/acknowledge/",
+        "why": "missing_permission:audit.change_alert",
+    }
 
 
 @pytest.mark.parametrize(

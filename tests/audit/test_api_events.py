@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from audit.models import AuditEvent
-from audit.services import AuditTarget, audit_record
+from audit.services import AuditTarget
 from ccplatform.context import Actor
+from tests.actions import record
 from tests.customers.api_support import as_key, error_of, signed_in
 from tests.personas import Integrator, make_integrator
 
@@ -38,9 +39,7 @@ def auditor_key(db: None) -> Integrator:
 
 def _tested(count: int, *, actor: str = "api-test", **fields: Any) -> list[AuditEvent]:
     return [
-        audit_record(
-            actor=Actor.system(actor), action="platform.tested", details={"n": n}, **fields
-        )
+        record(actor=Actor.system(actor), action="platform.tested", details={"n": n}, **fields)
         for n in range(count)
     ]
 
@@ -97,7 +96,13 @@ def test_agents_and_supervisors_are_refused_and_the_refusal_is_audited(
         "denied",
         "api",
     )
-    assert denied.details == {"why": "missing_permission:audit.view_auditevent"}
+    assert denied.target_id == f"GET {EVENTS}"
+    assert denied.details == {
+        "rule": "audit.read_events",
+        "via": "api",
+        "resource": f"GET {EVENTS}",
+        "why": "missing_permission:audit.view_auditevent",
+    }
     assert not AuditEvent.objects.filter(action="audit.searched").exists()
 
 
@@ -111,8 +116,10 @@ def test_key_with_audit_read_searches_and_is_audited_as_the_key(auditor_key: Int
     assert searched.actor_kind == "api_key"
     assert searched.details == {
         "via": "api",
+        "view": "api",
         "filter": {"action": "platform.tested"},
-        "results": 2,
+        "page_size": 50,
+        "shown": 2,
         "continued": False,
     }
 
@@ -122,8 +129,17 @@ def test_key_without_audit_read_is_refused_and_audited(integrator: Integrator) -
 
     assert response.status_code == 403
     denied = AuditEvent.objects.get(action="access.denied")
-    assert denied.actor_kind == "api_key"
-    assert denied.details == {"why": "missing_scope:audit:read"}
+    assert (denied.actor_kind, denied.target_type, denied.target_id) == (
+        "api_key",
+        "api",
+        f"GET {EVENTS}",
+    )
+    assert denied.details == {
+        "rule": "audit.read_events",
+        "via": "api",
+        "resource": f"GET {EVENTS}",
+        "why": "missing_scope:audit:read",
+    }
 
 
 def test_without_signing_in_the_api_answers_401(client: Client) -> None:
@@ -137,9 +153,9 @@ def test_without_signing_in_the_api_answers_401(client: Client) -> None:
 def test_filters_narrow_the_results(officer: Client, agent: User) -> None:
     about = AuditTarget("customers.customer", CUSTOMER)
     _tested(2, actor="job-one")
-    [by_agent] = [audit_record(actor=Actor.user(agent.pk), action="customer.viewed", target=about)]
+    [by_agent] = [record(actor=Actor.user(agent.pk), action="customer.viewed", target=about)]
     [refused] = [
-        audit_record(actor=Actor.system("job-two"), action="customer.revealed", outcome="denied")
+        record(actor=Actor.system("job-two"), action="customer.revealed", outcome="denied")
     ]
 
     def ids(**filters: str) -> set[int]:
@@ -241,10 +257,10 @@ def test_each_search_is_audited_once_with_its_filters(officer: Client) -> None:
     officer.get(first["next"])
 
     searched = list(AuditEvent.objects.filter(action="audit.searched").order_by("id"))
-    assert [(event.details["results"], event.details["continued"]) for event in searched] == [
-        (2, False),
-        (1, True),
-    ]
+    assert [
+        (event.details["page_size"], event.details["shown"], event.details["continued"])
+        for event in searched
+    ] == [(2, 2, False), (2, 1, True)]
     assert all(event.details["filter"] == {"action": "platform.tested"} for event in searched)
 
 

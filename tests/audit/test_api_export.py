@@ -16,6 +16,7 @@ from audit.exporting import COLUMNS
 from audit.models import AuditEvent
 from audit.services import audit_record
 from ccplatform.context import Actor
+from tests.actions import TESTED
 from tests.customers.api_support import as_key, error_of, signed_in
 from tests.personas import Integrator, make_integrator
 
@@ -31,7 +32,7 @@ def officer(client: Client, compliance_officer: User) -> Client:
 
 def _tested(count: int, **fields: Any) -> list[AuditEvent]:
     return [
-        audit_record(actor=Actor.system("export-test"), action="platform.tested", **fields)
+        audit_record(actor=Actor.system("export-test"), action=TESTED, **fields)
         for _ in range(count)
     ]
 
@@ -140,8 +141,17 @@ def test_key_without_audit_read_cannot_export(integrator: Integrator) -> None:
     response = Client().get(EXPORT, {"format": "csv"}, headers=as_key(integrator))
 
     assert response.status_code == 403
-    assert AuditEvent.objects.get(action="access.denied").details == {
-        "why": "missing_scope:audit:read"
+    denied = AuditEvent.objects.get(action="access.denied")
+    assert (denied.actor_kind, denied.target_type, denied.target_id) == (
+        "api_key",
+        "api",
+        f"GET {EXPORT}",
+    )
+    assert denied.details == {
+        "rule": "audit.export_events",
+        "via": "api",
+        "resource": f"GET {EXPORT}",
+        "why": "missing_scope:audit:read",
     }
 
 
@@ -155,7 +165,12 @@ def test_people_without_the_export_permission_are_refused(
 
     assert response.status_code == 403
     assert error_of(response)["code"] == "forbidden"
-    assert AuditEvent.objects.get(action="access.denied").details == {
-        "why": "missing_permission:audit.export_auditevent"
+    denied = AuditEvent.objects.get(action="access.denied")
+    assert (denied.actor_id, denied.outcome) == (str(person.pk), "denied")
+    assert denied.details == {
+        "rule": "audit.export_events",
+        "via": "api",
+        "resource": f"GET {EXPORT}",
+        "why": "missing_permission:audit.export_auditevent",
     }
     assert not AuditEvent.objects.filter(action="audit.exported").exists()

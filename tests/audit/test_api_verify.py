@@ -10,12 +10,15 @@ from django.test import Client
 from accounts.models import User
 from audit.checkpoints import signature_valid
 from audit.models import Alert, AuditEvent, Checkpoint, VerificationRun
-from audit.verification import verify_chains
+from audit.services.verification import audit_verify
+from ccplatform.callers import Caller
 from tests.audit.tampering import on_one_chain, raw, record_events
 from tests.customers.api_support import as_key, error_of, signed_in
 from tests.personas import Integrator, make_integrator
 
 pytestmark = pytest.mark.django_db
+
+SCHEDULE = Caller.system("test-schedule")  # signs checkpoints, as the scheduled runs do
 
 VERIFY = "/api/v1/audit/verify/"
 CHECKPOINTS = "/api/v1/audit/checkpoints/"
@@ -54,6 +57,14 @@ def test_an_intact_log_verifies_incrementally_by_default(
     assert not Checkpoint.objects.exists()  # the API signs nothing
     verified = AuditEvent.objects.get(action="audit.verified")
     assert (verified.actor_id, verified.target_id) == (str(compliance_officer.pk), str(run.pk))
+    assert verified.details == {
+        "kind": "incremental",
+        "trigger": "api",
+        "events": existing,
+        "chains": run.chains_checked,
+        "broken_chains": [],
+        "checkpoints_made": 0,
+    }
 
 
 def test_full_true_walks_every_chain_from_its_first_link(officer: Client) -> None:
@@ -131,8 +142,18 @@ def test_people_without_the_verify_permission_are_refused(
     response = signed_in(client, person).get(url)
 
     assert response.status_code == 403
-    assert AuditEvent.objects.get(action="access.denied").details == {
-        "why": "missing_permission:audit.verify_auditevent"
+    assert error_of(response)["code"] == "forbidden"
+    denied = AuditEvent.objects.get(action="access.denied")
+    assert (denied.actor_id, denied.target_type, denied.target_id) == (
+        str(person.pk),
+        "api",
+        f"GET {url}",
+    )
+    assert denied.details == {
+        "rule": "audit.verify",
+        "via": "api",
+        "resource": f"GET {url}",
+        "why": "missing_permission:audit.verify_auditevent",
     }
     assert not VerificationRun.objects.exists()
 
@@ -140,6 +161,20 @@ def test_people_without_the_verify_permission_are_refused(
 def test_key_without_audit_read_cannot_verify(integrator: Integrator) -> None:
     assert Client().get(VERIFY, headers=as_key(integrator)).status_code == 403
     assert Client().get(CHECKPOINTS, headers=as_key(integrator)).status_code == 403
+    refusals = AuditEvent.objects.filter(action="access.denied").order_by("id")
+    assert [(event.actor_kind, event.details) for event in refusals] == [
+        (
+            "api_key",
+            {
+                "rule": "audit.verify",
+                "via": "api",
+                "resource": f"GET {url}",
+                "why": "missing_scope:audit:read",
+            },
+        )
+        for url in (VERIFY, CHECKPOINTS)
+    ]
+    assert not VerificationRun.objects.exists()
 
 
 # --- Checkpoints -------------------------------------------------------------------------------
@@ -147,9 +182,9 @@ def test_key_without_audit_read_cannot_verify(integrator: Integrator) -> None:
 
 def test_checkpoints_are_listed_oldest_first_with_their_signatures(officer: Client) -> None:
     record_events(2, actor="first-actor")
-    verify_chains(full=True, make_checkpoints=True)
+    audit_verify(caller=SCHEDULE, full=True, trigger="schedule")
     record_events(2, actor="first-actor")
-    verify_chains(full=False, make_checkpoints=True)
+    audit_verify(caller=SCHEDULE, full=False, trigger="schedule")
 
     body = _json(officer.get(CHECKPOINTS))
 
@@ -176,7 +211,7 @@ def test_checkpoints_are_listed_oldest_first_with_their_signatures(officer: Clie
 
 def test_checkpoints_come_in_pages(officer: Client) -> None:
     record_events(1)
-    verify_chains(full=True, make_checkpoints=True)
+    audit_verify(caller=SCHEDULE, full=True, trigger="schedule")
 
     body = _json(officer.get(CHECKPOINTS, {"page_size": "1"}))
 

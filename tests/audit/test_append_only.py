@@ -10,11 +10,12 @@ from django.db import DatabaseError, connection, transaction
 from audit.models import AuditEvent
 from audit.services import audit_record
 from ccplatform.context import Actor
+from tests.actions import TESTED
 
 
 @pytest.fixture
 def event() -> AuditEvent:
-    return audit_record(actor=Actor.system("test"), action="platform.tested")
+    return audit_record(actor=Actor.system("test"), action=TESTED)
 
 
 def _raw(sql: str, params: list[str | int] | None = None) -> None:
@@ -66,7 +67,7 @@ def test_the_application_role_appends_only_through_the_function() -> None:
         cursor.execute(f"CREATE ROLE {role} NOLOGIN")
         cursor.execute(f"GRANT SELECT ON audit_auditevent, audit_chainhead TO {role}")
         cursor.execute(f"SET LOCAL ROLE {role}")
-    event = audit_record(actor=Actor.system("limited role"), action="platform.tested")
+    event = audit_record(actor=Actor.system("limited role"), action=TESTED)
     assert AuditEvent.objects.get(pk=event.pk).seq == event.seq
     forged = (
         "INSERT INTO audit_auditevent (occurred_at, actor_kind, actor_id, action, target_type, "

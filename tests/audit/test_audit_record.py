@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
+from accounts.actions import USER_DISABLED
 from accounts.models import User
+from audit.actions import Action, Category, UndeclaredActionError, declare, declared
 from audit.models import AuditEvent, Outcome
 from audit.services import AuditTarget, audit_record
 from ccplatform.context import Actor, RequestInfo, request_context
-from ccplatform.errors import ServiceError
+from tests.actions import TESTED
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +22,7 @@ def test_event_records_actor_action_target_and_request_context() -> None:
     with request_context(info):
         event = audit_record(
             actor=Actor.user("11111111-2222-3333-4444-555555555555"),
-            action="user.disabled",
+            action=USER_DISABLED,
             target=user,
             outcome=Outcome.ALLOWED,
             reason="left the company",
@@ -42,7 +44,7 @@ def test_event_records_actor_action_target_and_request_context() -> None:
 
 def test_event_outside_a_request_has_no_request_fields() -> None:
     event = audit_record(
-        actor=Actor.system("disposal"), action="retention.ran", target=AuditTarget("run", "7")
+        actor=Actor.system("disposal"), action=TESTED, target=AuditTarget("run", "7")
     )
     assert (event.request_id, event.ip, event.user_agent) == ("", None, "")
     assert (event.actor_kind, event.target_type, event.target_id) == ("system", "run", "7")
@@ -50,35 +52,55 @@ def test_event_outside_a_request_has_no_request_fields() -> None:
 
 def _audited_action_that_fails() -> None:
     with transaction.atomic():
-        audit_record(actor=Actor.system("test"), action="platform.tested")
+        audit_record(actor=Actor.system("test"), action=TESTED)
         raise RuntimeError("the action failed after auditing")
 
 
 def test_event_rolls_back_with_the_callers_transaction() -> None:
     with pytest.raises(RuntimeError):
         _audited_action_that_fails()
-    assert not AuditEvent.objects.exists()
+    assert not AuditEvent.objects.filter(actor_id="test").exists()
+
+
+@pytest.mark.parametrize("name", ["", "viewed", "Customer.Viewed", "customer.", "customer viewed"])
+def test_an_action_must_be_declared_as_a_dotted_verb(name: str) -> None:
+    with pytest.raises(ValueError, match="dotted verb"):
+        declare(name, Category.AUDIT_LOG, TESTED.severity, "A badly named action.")
+    with pytest.raises(UndeclaredActionError):
+        declared(name)
+    assert not AuditEvent.objects.filter(actor_id="test").exists()
 
 
 @pytest.mark.parametrize(
-    "action", ["", "viewed", "Customer.Viewed", "customer.", "customer viewed"]
+    "action",
+    [
+        "platform.tested",  # a declared name, but a string: producers record the Action
+        Action("platform.tested", Category.AUDIT_LOG, TESTED.severity, "A look-alike."),
+        Action("platform.undeclared", Category.AUDIT_LOG, TESTED.severity, "Never declared."),
+    ],
 )
-def test_action_must_be_a_dotted_verb(action: str) -> None:
-    with pytest.raises(ServiceError, match="dotted verb"):
-        audit_record(actor=Actor.system("test"), action=action)
-    assert not AuditEvent.objects.exists()
+def test_only_a_declared_action_is_recorded(action: object) -> None:
+    with pytest.raises(UndeclaredActionError):
+        audit_record(actor=Actor.system("test"), action=action)  # type: ignore[arg-type]
+    assert not AuditEvent.objects.filter(actor_id="test").exists()
+
+
+def test_an_action_is_declared_once() -> None:
+    with pytest.raises(ValueError, match="declared twice"):
+        declare("platform.tested", Category.AUDIT_LOG, TESTED.severity, "Again.")
+    assert declared("platform.tested") is TESTED
 
 
 def test_unknown_outcome_is_refused() -> None:
-    with pytest.raises(ServiceError, match="outcome"):
-        audit_record(actor=Actor.system("test"), action="platform.tested", outcome="maybe")
-    assert not AuditEvent.objects.exists()
+    with pytest.raises(ValueError, match="outcome"):
+        audit_record(actor=Actor.system("test"), action=TESTED, outcome="maybe")
+    assert not AuditEvent.objects.filter(actor_id="test").exists()
 
 
 def test_personal_values_in_details_and_reason_are_scrubbed() -> None:
     event = audit_record(
         actor=Actor.system("test"),
-        action="platform.tested",
+        action=TESTED,
         reason="caller read 4111 1111 1111 1111 aloud, mail jane@example.com",
         details={"nested": {"note": "card 4111-1111-1111-1111"}, "ids": [1, 2], "ok": True},
     )

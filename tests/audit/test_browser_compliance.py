@@ -13,11 +13,13 @@ from django.utils import timezone
 from playwright.sync_api import Locator, expect
 
 from accounts.models import User
-from audit.alerting import Finding, raise_alert
 from audit.models import Alert, AlertRule, AlertStatus, AuditEvent, Severity, VerificationRun
 from audit.search import CUSTOMER_TYPE
-from audit.services import AuditTarget, audit_record
+from audit.monitoring.runner import MONITORING
+from audit.services import AuditTarget
+from audit.services.alerts import Finding, alert_raise
 from ccplatform.context import Actor
+from tests.actions import record
 from tests.browser import BrowserPage, browser_page_fixture  # noqa: F401 - registers the fixture
 from tests.personas import PASSWORD, current_code
 
@@ -62,11 +64,11 @@ def _history(agent: User, supervisor: User) -> Alert:
     """What the officer investigates: two people's reads of one customer, and an alert."""
     about = AuditTarget(CUSTOMER_TYPE, str(CUSTOMER))
     for action in ("customer.viewed", "customer.revealed"):
-        audit_record(actor=Actor.user(agent.pk), action=action, target=about)
-    audit_record(actor=Actor.user(supervisor.pk), action="customer.viewed", target=about)
-    audit_record(actor=Actor.system("nightly"), action="platform.tested")
+        record(actor=Actor.user(agent.pk), action=action, target=about)
+    record(actor=Actor.user(supervisor.pk), action="customer.viewed", target=about)
+    record(actor=Actor.system("nightly"), action="platform.tested")
     now = timezone.now()
-    alert, _created = raise_alert(
+    alert, _created = alert_raise(
         Finding(
             rule=AlertRule.BULK_ACCESS,
             severity=Severity.HIGH,
@@ -77,7 +79,7 @@ def _history(agent: User, supervisor: User) -> Alert:
             last_seen=now,
             details={},
         ),
-        actor=Actor.system("monitoring"),
+        caller=MONITORING,
     )
     return alert
 

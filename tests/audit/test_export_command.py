@@ -16,8 +16,8 @@ from django.core.management import CommandError, call_command
 
 from audit.exporting import COLUMNS
 from audit.models import AuditEvent
-from audit.services import audit_record
 from ccplatform.context import Actor
+from tests.actions import record
 
 pytestmark = pytest.mark.django_db
 
@@ -78,7 +78,7 @@ def test_csv_export_of_a_range_parses_back_newest_first(tmp_path: Path) -> None:
 
 def test_jsonl_export_with_filters_has_one_object_per_line(tmp_path: Path) -> None:
     bulk_events(20)
-    audit_record(actor=Actor.system("other"), action="customer.viewed")
+    record(actor=Actor.system("other"), action="customer.viewed")
     path = export(tmp_path, "--format=jsonl", "--action=platform.*", "--outcome=denied")
     records = [json.loads(line) for line in path.read_text().splitlines()]
     assert len(records) == 10

@@ -15,14 +15,15 @@ from audit.exporting import (
     filter_summary,
     json_line,
     jsonl_lines,
-    record_export,
     spreadsheet_safe,
     streaming_export,
 )
 from audit.models import AuditEvent
 from audit.search import EventFilter
-from audit.services import audit_record
+from audit.services.reads import audit_exported
+from ccplatform.callers import Caller, Via
 from ccplatform.context import Actor
+from tests.actions import record
 
 
 def event(number: int = 1, **fields: object) -> AuditEvent:
@@ -144,21 +145,25 @@ def test_filter_summary_keeps_only_the_filters_that_were_set() -> None:
 
 
 @pytest.mark.django_db
-def test_record_export_audits_who_took_which_range_in_which_format() -> None:
-    record_export(
-        actor=Actor.system("test exporter"),
+def test_audit_exported_records_who_took_which_range_in_which_format() -> None:
+    audit_exported(
+        caller=Caller.system("test exporter", via=Via.COMMAND),
         event_filter=EventFilter(outcome="denied"),
         fmt="jsonl",
-        via="api",
     )
     recorded = AuditEvent.objects.get(action="audit.exported")
     assert (recorded.actor_kind, recorded.actor_id) == ("system", "test exporter")
-    assert recorded.details == {"format": "jsonl", "via": "api", "filter": {"outcome": "denied"}}
+    # `via` is the caller's door (here a management command).
+    assert recorded.details == {
+        "format": "jsonl",
+        "via": "command",
+        "filter": {"outcome": "denied"},
+    }
 
 
 @pytest.mark.django_db
 def test_a_recorded_event_exports_like_it_reads_back() -> None:
-    written = audit_record(actor=Actor.system("test"), action="platform.tested", reason="=1+1")
+    written = record(actor=Actor.system("test"), action="platform.tested", reason="=1+1")
     stored = AuditEvent.objects.get(pk=written.pk)
     assert json_line(written) == json_line(stored)
     row = parsed_csv(list(csv_lines([stored])))[1]

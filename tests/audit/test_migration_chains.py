@@ -10,9 +10,9 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from audit.models import AuditEvent, ChainHead
-from audit.services import audit_record
 from audit.verification import verify_chains
 from ccplatform.context import Actor
+from tests.actions import record
 
 BEFORE = [("audit", "0002_append_only_triggers")]
 
@@ -56,7 +56,7 @@ def test_existing_events_are_chained_in_id_order_and_verify() -> None:
     assert run.ok, run.breaks
     assert run.events_checked == 6
     # New events continue the migrated chains.
-    after = audit_record(actor=Actor.user("user-0"), action="customer.viewed")
+    after = record(actor=Actor.user("user-0"), action="customer.viewed")
     head = ChainHead.objects.get(chain=after.chain)
     assert (after.seq, head.seq) == (4, 4)
     assert verify_chains(full=True, make_checkpoints=False).ok

@@ -17,8 +17,9 @@ from django.utils import timezone
 from accounts.models import User
 from audit.models import AuditEvent
 from audit.search import CUSTOMER_TYPE
-from audit.services import AuditTarget, audit_record
+from audit.services import AuditTarget
 from ccplatform.context import Actor
+from tests.actions import record
 from tests.personas import login_verified
 
 pytestmark = pytest.mark.django_db
@@ -137,13 +138,13 @@ def test_home_links_the_audit_pages_for_compliance_officers_only(
 
 
 def test_filters_narrow_the_results(officer: Client, agent: User, supervisor: User) -> None:
-    by_agent = audit_record(actor=Actor.user(agent.pk), action="customer.viewed")
-    on_customer = audit_record(
+    by_agent = record(actor=Actor.user(agent.pk), action="customer.viewed")
+    on_customer = record(
         actor=Actor.user(supervisor.pk),
         action="customer.revealed",
         target=AuditTarget(CUSTOMER_TYPE, str(CUSTOMER)),
     )
-    denied = audit_record(actor=Actor.system("job"), action="platform.tested", outcome="denied")
+    denied = record(actor=Actor.system("job"), action="platform.tested", outcome="denied")
 
     def ids(**query: str) -> set[int]:
         response = officer.get(SEARCH, query)
@@ -173,7 +174,7 @@ def test_request_id_links_to_the_events_of_that_request(officer: Client) -> None
 def test_user_actors_are_shown_by_username_in_one_query_per_page(
     officer: Client, agent: User, supervisor: User, security_admin: User
 ) -> None:
-    audit_record(actor=Actor.user(agent.pk), action="customer.viewed")
+    record(actor=Actor.user(agent.pk), action="customer.viewed")
 
     def queries() -> int:
         with CaptureQueriesContext(connection) as captured:
@@ -183,12 +184,12 @@ def test_user_actors_are_shown_by_username_in_one_query_per_page(
 
     few = queries()
     for person in (supervisor, security_admin):
-        audit_record(actor=Actor.user(person.pk), action="customer.viewed")
+        record(actor=Actor.user(person.pk), action="customer.viewed")
     assert queries() == few
 
 
 def test_user_actor_links_to_the_actor_page(officer: Client, agent: User) -> None:
-    audit_record(actor=Actor.user(agent.pk), action="customer.viewed")
+    record(actor=Actor.user(agent.pk), action="customer.viewed")
     html = officer.get(SEARCH, {"action": "customer.viewed"}).content.decode()
     actor_page = reverse("audit:actor", kwargs={"kind": "user", "actor_id": str(agent.pk)})
     assert f'href="{actor_page}">{agent.username}</a>' in html
@@ -202,11 +203,9 @@ def test_pages_walk_every_event_once_across_rows_with_the_same_time(
 ) -> None:
     instant = timezone.now() - dt.timedelta(minutes=5)
     monkeypatch.setattr(timezone, "now", lambda: instant)
-    same_time = [
-        audit_record(actor=Actor.system("walker"), action="platform.tested") for _ in range(7)
-    ]
+    same_time = [record(actor=Actor.system("walker"), action="platform.tested") for _ in range(7)]
     monkeypatch.undo()
-    later = [audit_record(actor=Actor.system("walker"), action="platform.tested") for _ in range(3)]
+    later = [record(actor=Actor.system("walker"), action="platform.tested") for _ in range(3)]
     expected = [event.pk for event in sorted(same_time + later, key=lambda e: e.pk, reverse=True)]
 
     seen: list[int] = []
@@ -256,7 +255,7 @@ def test_malformed_input_gets_400_with_the_message_and_no_results(
 def test_every_search_page_is_audited_with_its_filter_and_page_size(
     officer: Client, compliance_officer: User, agent: User
 ) -> None:
-    audit_record(actor=Actor.user(agent.pk), action="customer.viewed")
+    record(actor=Actor.user(agent.pk), action="customer.viewed")
     officer.get(SEARCH, {"actor": agent.username, "action": "customer.*", "size": "20"})
     event = AuditEvent.objects.get(action="audit.searched")
     assert (event.actor_kind, event.actor_id) == ("user", str(compliance_officer.pk))
@@ -271,9 +270,7 @@ def test_every_search_page_is_audited_with_its_filter_and_page_size(
 
 
 def test_pages_walk_events_at_different_times_newest_first(officer: Client) -> None:
-    events = [
-        audit_record(actor=Actor.system("walker"), action="platform.tested") for _ in range(5)
-    ]
+    events = [record(actor=Actor.system("walker"), action="platform.tested") for _ in range(5)]
     seen: list[int] = []
     query: str | None = "?actor=system:walker&size=2"
     while query is not None:
@@ -291,7 +288,7 @@ def test_pages_walk_events_at_different_times_newest_first(officer: Client) -> N
 
 
 def test_user_actor_ids_that_are_not_user_ids_are_shown_as_recorded(officer: Client) -> None:
-    audit_record(actor=Actor.user("legacy-42"), action="customer.viewed")
+    record(actor=Actor.user("legacy-42"), action="customer.viewed")
     response = officer.get(SEARCH, {"action": "customer.viewed"})
     assert response.status_code == 200
     assert "legacy-42" in response.content.decode()

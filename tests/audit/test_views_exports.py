@@ -14,8 +14,9 @@ from django.urls import reverse
 
 from accounts.models import User
 from audit.models import AuditEvent
-from audit.services import AuditTarget, audit_record
+from audit.services import AuditTarget
 from ccplatform.context import Actor
+from tests.actions import record
 from tests.personas import login_verified
 
 pytestmark = pytest.mark.django_db
@@ -63,7 +64,7 @@ def test_csv_of_an_empty_range_is_the_header_line(officer: Client) -> None:
 
 
 def test_csv_cells_cannot_run_as_spreadsheet_formulas(officer: Client) -> None:
-    audit_record(
+    record(
         actor=Actor.system("=HYPERLINK(evil)"),
         action="platform.tested",
         target=AuditTarget("thing", "+SUM(A1:A9)"),
@@ -78,8 +79,8 @@ def test_csv_cells_cannot_run_as_spreadsheet_formulas(officer: Client) -> None:
 
 
 def test_jsonl_holds_one_event_per_line_for_the_filter(officer: Client, agent: User) -> None:
-    wanted = [audit_record(actor=Actor.user(agent.pk), action="customer.viewed") for _ in range(3)]
-    audit_record(actor=Actor.system("other"), action="platform.tested")
+    wanted = [record(actor=Actor.user(agent.pk), action="customer.viewed") for _ in range(3)]
+    record(actor=Actor.system("other"), action="platform.tested")
     response = officer.get(JSONL, {"actor": agent.username})
     assert response.status_code == 200
     assert response["Content-Type"] == "application/x-ndjson"

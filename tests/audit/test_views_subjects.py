@@ -12,9 +12,10 @@ from django.urls import reverse
 from accounts.models import User
 from audit.models import AuditEvent
 from audit.search import CUSTOMER_TYPE
-from audit.services import AuditTarget, audit_record
+from audit.services import AuditTarget
 from audit.views import subjects
 from ccplatform.context import Actor
+from tests.actions import record
 from tests.personas import login_verified
 
 pytestmark = pytest.mark.django_db
@@ -53,16 +54,14 @@ def test_customer_page_groups_the_events_about_the_customer_by_actor(
     officer: Client, agent: User, supervisor: User
 ) -> None:
     for action in ("customer.viewed", "customer.viewed", "customer.revealed"):
-        audit_record(actor=Actor.user(agent.pk), action=action, target=_customer(CUSTOMER))
-    audit_record(
-        actor=Actor.user(supervisor.pk), action="customer.viewed", target=_customer(CUSTOMER)
-    )
-    audit_record(
+        record(actor=Actor.user(agent.pk), action=action, target=_customer(CUSTOMER))
+    record(actor=Actor.user(supervisor.pk), action="customer.viewed", target=_customer(CUSTOMER))
+    record(
         actor=Actor.api_key("crmKey01"),
         action="customer.listed",
         details={"customers": [str(CUSTOMER), str(OTHER_CUSTOMER)], "page": 1},
     )
-    audit_record(
+    record(
         actor=Actor.user(supervisor.pk), action="customer.viewed", target=_customer(OTHER_CUSTOMER)
     )
 
@@ -84,7 +83,7 @@ def test_customer_page_groups_the_events_about_the_customer_by_actor(
 
 
 def test_customer_page_narrows_by_time_and_rejects_bad_input(officer: Client, agent: User) -> None:
-    audit_record(actor=Actor.user(agent.pk), action="customer.viewed", target=_customer(CUSTOMER))
+    record(actor=Actor.user(agent.pk), action="customer.viewed", target=_customer(CUSTOMER))
     response = officer.get(_customer_page(CUSTOMER), {"since": "2999-01-01T00:00Z"})
     assert response.status_code == 200
     assert "No events match." in response.content.decode()
@@ -97,17 +96,17 @@ def test_customer_page_narrows_by_time_and_rejects_bad_input(officer: Client, ag
 def test_actor_page_lists_what_the_actor_touched(
     officer: Client, agent: User, supervisor: User
 ) -> None:
-    audit_record(actor=Actor.user(agent.pk), action="customer.viewed", target=_customer(CUSTOMER))
-    audit_record(actor=Actor.user(agent.pk), action="customer.revealed", target=_customer(CUSTOMER))
-    audit_record(
+    record(actor=Actor.user(agent.pk), action="customer.viewed", target=_customer(CUSTOMER))
+    record(actor=Actor.user(agent.pk), action="customer.revealed", target=_customer(CUSTOMER))
+    record(
         actor=Actor.user(agent.pk),
         action="customer.listed",
         details={"customers": [str(CUSTOMER), str(OTHER_CUSTOMER)], "page": 1},
     )
-    audit_record(
+    record(
         actor=Actor.user(agent.pk), action="user.updated", target=AuditTarget("accounts.user", "7")
     )
-    audit_record(
+    record(
         actor=Actor.user(supervisor.pk), action="customer.viewed", target=_customer(OTHER_CUSTOMER)
     )
 
@@ -128,7 +127,7 @@ def test_actor_page_lists_what_the_actor_touched(
 
 
 def test_actor_page_of_a_system_job_with_spaces_in_its_name(officer: Client) -> None:
-    audit_record(actor=Actor.system("audit verification"), action="platform.tested")
+    record(actor=Actor.system("audit verification"), action="platform.tested")
     page = reverse("audit:actor", kwargs={"kind": "system", "actor_id": "audit verification"})
     response = officer.get(page)
     assert response.status_code == 200
@@ -149,21 +148,19 @@ def test_summaries_say_when_they_cover_only_the_newest_events(
 ) -> None:
     monkeypatch.setattr(subjects, "SUMMARY_WINDOW", 3)
     for _ in range(4):
-        audit_record(
-            actor=Actor.user(agent.pk), action="customer.viewed", target=_customer(CUSTOMER)
-        )
+        record(actor=Actor.user(agent.pk), action="customer.viewed", target=_customer(CUSTOMER))
     html = officer.get(_customer_page(CUSTOMER)).content.decode()
     assert "Summary of the newest 3 matching events" in html
     assert _summary_rows(html)[0][1] == "3"
 
 
 def test_who_accessed_a_customer_includes_searches_that_found_them(officer: Client) -> None:
-    audit_record(
+    record(
         actor=Actor.system("search test"),
         action="customer.searched",
         details={"kind": "phone", "results": 1, "customers": [str(CUSTOMER)]},
     )
-    audit_record(
+    record(
         actor=Actor.system("search test"),
         action="customer.searched",
         details={"kind": "phone", "results": 1, "customers": [str(OTHER_CUSTOMER)]},

@@ -68,7 +68,7 @@ WRITTEN = (Customer, CustomerLookup, Note, Interaction)
 
 
 def make_customer(team: Team, **changes: Any) -> Customer:
-    return customer_create(actor=SETUP, team=team, values={**STORED_CUSTOMER, **changes})
+    return customer_create(caller=SETUP, team_id=team.pk, values={**STORED_CUSTOMER, **changes})
 
 
 def signed_in(client: Client, user: User) -> Client:

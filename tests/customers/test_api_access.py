@@ -10,6 +10,12 @@ from django.test import Client
 
 from accounts.models import Team, User
 from audit.models import AuditEvent
+from customers.api.permissions import (
+    CustomerRecordAccess,
+    CustomersCreate,
+    CustomersRead,
+    CustomersUpdate,
+)
 from customers.api.views import CustomerApi, CustomersApi
 from customers.api.views.common import SharedUrl
 from customers.api.views.records import (
@@ -19,7 +25,6 @@ from customers.api.views.records import (
     CustomerUpdateApi,
 )
 from customers.models import Customer
-from customers.permissions import CustomerRecordAccess, CustomersRead, CustomersWrite
 from tests.customers.api_support import (
     API,
     NEW_CUSTOMER,
@@ -37,6 +42,13 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def customer(team_a: Team) -> Customer:
     return make_customer(team_a)
+
+
+def hidden_record_denials() -> list[AuditEvent]:
+    """Refusals of a record outside the caller's scope (or missing): the audited 404."""
+    return [
+        event for event in events("access.denied") if event.details["rule"] == "customers.visible"
+    ]
 
 
 def _new(team: Team, **changes: Any) -> dict[str, Any]:
@@ -75,14 +87,23 @@ def test_agent_outside_team_gets_the_same_404_as_a_missing_id_and_is_audited(
     missing = client.get(f"{API}{uuid.uuid4()}/")
 
     assert hidden.status_code == missing.status_code == 404
-    assert error_of(hidden) == error_of(missing) == {"code": "not_found", "message": "Not found."}
+    assert error_of(hidden) == error_of(missing) == {
+        "code": "not_found",
+        "message": "Nothing was found at this address.",
+    }
     assert hidden.headers.get("Content-Type") == missing.headers.get("Content-Type")
-    denied = events("customer.access_denied")
+    denied = events("access.denied")
     assert [(event.actor_id, event.outcome) for event in denied] == [
         (str(other_agent.pk), "denied"),
         (str(other_agent.pk), "denied"),
     ]
-    assert denied[0].target_id == str(customer.pk)
+    assert (denied[0].target_type, denied[0].target_id) == ("customers.customer", str(customer.pk))
+    assert denied[0].details == {
+        "rule": "customers.visible",
+        "via": "api",
+        "resource": f"customers.customer:{customer.pk}",
+        "why": "outside_scope_or_missing",
+    }
     assert not events("customer.viewed")
 
 
@@ -93,7 +114,8 @@ def test_agent_outside_team_gets_404_on_every_record_read(
     response = signed_in(client, other_agent).get(f"{API}{customer.pk}/{suffix}")
 
     assert response.status_code == 404
-    assert len(events("customer.access_denied")) == 1
+    assert len(hidden_record_denials()) == 1
+    assert len(events("access.denied")) == 1
 
 
 @pytest.mark.parametrize(
@@ -118,7 +140,8 @@ def test_agent_outside_team_cannot_write_or_reveal_and_gets_404(
     response = call(f"{API}{customer.pk}/{suffix}", body, content_type="application/json")
 
     assert response.status_code == 404
-    assert len(events("customer.access_denied")) == 1
+    assert len(hidden_record_denials()) == 1
+    assert len(events("access.denied")) == 1
     assert not events("customer.updated") + events("customer.revealed")
     assert not customer.notes.exists()
     assert not customer.interactions.exists()
@@ -138,10 +161,16 @@ def test_compliance_and_security_get_403_on_the_list_and_404_on_a_record(
     assert error_of(listing)["code"] == "forbidden"
     assert record.status_code == 404
     assert error_of(record)["code"] == "not_found"
-    assert [event.details["why"] for event in events("access.denied")] == [
-        "missing_permission:customers.view_customer"
-    ]
-    assert [event.actor_id for event in events("customer.access_denied")] == [str(user.pk)]
+    listed, opened = events("access.denied")
+    assert listed.details == {
+        "rule": "customers.view",
+        "via": "api",
+        "resource": f"GET {API}",
+        "why": "missing_permission:customers.view_customer",
+    }
+    assert (listed.target_type, listed.target_id) == ("api", f"GET {API}")
+    assert opened.details["rule"] == "customers.visible"
+    assert (opened.actor_id, opened.target_id) == (str(user.pk), str(customer.pk))
 
 
 @pytest.mark.parametrize("persona", ["compliance_officer", "security_admin"])
@@ -153,6 +182,14 @@ def test_compliance_and_security_cannot_create_customers(
     response = signed_in(client, user).post(API, _new(team_a), content_type="application/json")
 
     assert response.status_code == 403
+    assert error_of(response)["code"] == "forbidden"
+    (denied,) = events("access.denied")
+    assert denied.details == {
+        "rule": "customers.create",
+        "via": "api",
+        "resource": f"POST {API}",
+        "why": "missing_permission:customers.add_customer",
+    }
     assert not Customer.objects.exists()
 
 
@@ -216,7 +253,11 @@ def test_key_without_customer_scopes_gets_403_on_the_list_and_404_on_a_record(
 
     assert listing.status_code == 403
     assert record.status_code == 404
-    assert len(events("customer.access_denied")) == 1
+    assert [event.details["why"] for event in events("access.denied")] == [
+        "missing_scope:customers:read",
+        "outside_scope_or_missing",
+    ]
+    assert len(hidden_record_denials()) == 1
 
 
 def test_key_with_write_scope_creates_in_any_team_as_its_service_account(
@@ -267,9 +308,19 @@ def test_each_operation_of_a_shared_url_keeps_its_own_permission_classes() -> No
     assert CustomersApi.__bases__ == (SharedUrl, CustomerListApi, CustomerCreateApi)
     assert CustomerApi.__bases__ == (SharedUrl, CustomerRetrieveApi, CustomerUpdateApi)
     assert CustomerListApi.permission_classes == [CustomersRead]
-    assert CustomerCreateApi.permission_classes == [CustomersWrite]
+    assert CustomerCreateApi.permission_classes == [CustomersCreate]
     assert CustomerRetrieveApi.permission_classes == [CustomerRecordAccess]
-    assert CustomerUpdateApi.permission_classes == [CustomersWrite]
+    assert CustomerUpdateApi.permission_classes == [CustomersUpdate]
+    rules = [
+        permission.rule  # type: ignore[attr-defined]
+        for permission in (CustomersRead, CustomersCreate, CustomerRecordAccess, CustomersUpdate)
+    ]
+    assert rules == [
+        "customers.view",
+        "customers.create",
+        "customers.open_record",
+        "customers.update",
+    ]
 
 
 def test_a_method_no_operation_serves_gets_405_listing_the_allowed_ones(

@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.models import Team, User
 from customers.crypto import CustomerCipher
 from customers.models import Customer, Interaction, Note
-from customers.services.notes import NOTE_TABLE
+from customers.selectors import NOTE_TABLE
 from tests.customers.api_support import (
     API,
     as_key,
@@ -153,6 +153,15 @@ def test_a_read_only_key_reads_notes_but_cannot_add_them(
 
     assert read.status_code == 200
     assert write.status_code == 403
+    assert error_of(write)["code"] == "forbidden"
+    (denied,) = events("access.denied")
+    assert (denied.actor_kind, denied.actor_id) == ("api_key", integrator.key.partition(".")[0])
+    assert denied.details == {
+        "rule": "customers.add_note",
+        "via": "api",
+        "resource": f"POST {_notes(customer)}",
+        "why": "missing_scope:customers:write",
+    }
     assert not Note.objects.exists()
 
 
@@ -181,6 +190,13 @@ def test_people_without_customer_access_cannot_read_notes(
     response = signed_in(client, user).get(_notes(customer))
 
     assert response.status_code == 403
+    (denied,) = events("access.denied")
+    assert denied.details == {
+        "rule": "customers.read_history",
+        "via": "api",
+        "resource": f"GET {_notes(customer)}",
+        "why": "missing_permission:customers.view_customer",
+    }
     assert not events("customer.notes_viewed")
 
 

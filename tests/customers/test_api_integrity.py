@@ -11,7 +11,7 @@ from accounts.models import Team, User
 from customers.models import Customer, Note
 from customers.services.notes import customer_note_add
 from tests.customers.api_support import API, error_of, events, make_customer, signed_in
-from tests.personas import SETUP
+from tests.personas import as_caller
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
@@ -116,8 +116,8 @@ def test_a_swapped_data_key_gives_409_on_update_and_changes_nothing(
 def test_a_note_moved_between_customers_gives_409_on_the_notes_list(
     client: Client, agent: User, source: Customer, victim: Customer
 ) -> None:
-    moved = customer_note_add(actor=SETUP, customer=source, author=agent, body="Source note")
-    target = customer_note_add(actor=SETUP, customer=victim, author=agent, body="Victim note")
+    moved = customer_note_add(caller=as_caller(agent), customer=source, body="Source note")
+    target = customer_note_add(caller=as_caller(agent), customer=victim, body="Victim note")
     Note.objects.filter(pk=target.pk).update(body_enc=moved.body_enc)
 
     response = signed_in(client, agent).get(f"{API}{victim.pk}/notes/")

@@ -8,6 +8,7 @@ import pytest
 from django.test import Client, override_settings
 
 from accounts.models import Team, User
+from ccplatform.config import Rate
 from customers.models import Customer
 from tests.customers.api_support import (
     API,
@@ -170,12 +171,17 @@ def test_agent_without_the_medical_permission_gets_403_and_the_refusal_is_audite
     assert response.status_code == 403
     assert "Coeliac" not in response.content.decode()
     assert "Perpetua" not in response.content.decode()
+    assert error_of(response)["code"] == "forbidden"
     assert not events("customer.revealed")
-    (event,) = events("customer.reveal_denied")
-    assert (event.outcome, event.details) == (
-        "denied",
-        {"why": "medical_permission", "fields": ["name", "medical_notes"]},
-    )
+    (event,) = events("access.denied")
+    assert (event.actor_id, event.outcome) == (str(agent.pk), "denied")
+    assert (event.target_type, event.target_id) == ("customers.customer", str(customer.pk))
+    assert event.details == {
+        "rule": "customers.reveal_fields",
+        "via": "api",
+        "resource": f"customers.customer:{customer.pk}",
+        "why": "missing_permission:customers.view_medical",
+    }
 
 
 def test_a_key_never_reveals_medical_fields(
@@ -190,6 +196,12 @@ def test_a_key_never_reveals_medical_fields(
 
     assert response.status_code == 403
     assert not events("customer.revealed")
+    (event,) = events("access.denied")
+    assert (event.actor_kind, event.actor_id) == ("api_key", integrator.key.partition(".")[0])
+    assert (event.details["rule"], event.details["why"]) == (
+        "customers.reveal_fields",
+        "keys_not_allowed",
+    )
 
 
 def test_a_key_with_read_scope_reveals_other_fields_as_itself(
@@ -231,7 +243,7 @@ def test_bad_reveal_requests_get_400_and_reveal_nothing(
     assert not events("customer.revealed")
 
 
-@override_settings(REVEAL_RATE="2/day")
+@override_settings(REVEAL_RATE=Rate(2, "day"))
 def test_reveals_over_the_rate_get_429_with_retry_after_and_are_audited(
     client: Client, agent: User, customer: Customer
 ) -> None:
@@ -248,10 +260,11 @@ def test_reveals_over_the_rate_get_429_with_retry_after_and_are_audited(
     assert len(events("customer.revealed")) == 2
     (event,) = events("customer.reveal_refused")
     assert event.details == {"why": "reveal_rate", "fields": ["phones"]}
-    assert not events("customer.reveal_denied")
+    assert (event.outcome, event.target_id) == ("denied", str(customer.pk))
+    assert not events("access.denied")
 
 
-@override_settings(REVEAL_RATE="1/day")
+@override_settings(REVEAL_RATE=Rate(1, "day"))
 def test_the_reveal_allowance_is_per_caller(
     client: Client, agent: User, supervisor: User, customer: Customer
 ) -> None:

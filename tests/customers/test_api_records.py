@@ -26,7 +26,7 @@ from tests.customers.api_support import (
     make_customer,
     signed_in,
 )
-from tests.personas import SETUP, Integrator
+from tests.personas import Integrator, as_caller
 
 pytestmark = pytest.mark.django_db
 
@@ -144,9 +144,10 @@ def test_a_50_row_page_runs_a_fixed_number_of_queries(
     signed_in(client, agent)
     client.get(API)
 
-    # session, user, device, 2 permission lookups; count and page (data keys and teams
-    # joined in); the audit event and the session's activity stamp, each in a savepoint.
-    with django_assert_num_queries(13):
+    # session, user, device; the caller's 2 permission lookups and its team ids (each loaded
+    # once per request); count and page (data keys and teams joined in); the audit event and
+    # the session's activity stamp, each in a savepoint.
+    with django_assert_num_queries(14):
         response = client.get(API)
 
     assert len(response.json()["results"]) == 50
@@ -180,9 +181,7 @@ def test_supervisor_creates_a_customer_and_gets_it_masked(
 def test_created_customer_is_found_by_its_phone(client: Client, agent: User, team_a: Team) -> None:
     signed_in(client, agent).post(API, _without_medical(team_a), content_type=JSON)
 
-    found = customers_search(
-        actor=SETUP, visible=customers_visible_to(agent), kind="phone", value="(555) 867-5309"
-    )
+    found = customers_search(caller=as_caller(agent), kind="phone", value="(555) 867-5309")
 
     assert [customer.pk for customer in found] == [Customer.objects.get().pk]
 
@@ -206,11 +205,20 @@ def test_agent_cannot_set_medical_fields_they_may_not_see(
 
     response = signed_in(client, agent).post(API, _new(team_a), content_type=JSON)
 
-    assert response.status_code == 400
-    assert error_of(response)["fields"] == {
-        "medical_notes": ["Setting medical fields needs the medical permission."]
+    assert response.status_code == 403
+    assert error_of(response)["code"] == "forbidden"
+    assert "thalassaemia" not in response.content.decode()
+    (denied,) = events("access.denied")
+    assert (denied.actor_id, denied.outcome) == (str(agent.pk), "denied")
+    assert (denied.target_type, denied.target_id) == ("customers.customer", "new")
+    assert denied.details == {
+        "rule": "customers.write_medical",
+        "via": "api",
+        "resource": "customers.customer:new",
+        "why": "missing_permission:customers.view_medical",
     }
     assert counts() == before
+    assert not events("customer.created")
 
 
 @pytest.mark.parametrize(
@@ -366,9 +374,9 @@ def test_agent_updates_some_fields_and_search_follows_the_new_phone(
     assert response.json()["phones"] == ["•••• •• 0101"]
     assert response.json()["date_of_birth"] == ""
     assert response.json()["name"] == "P••• Z•••"
-    visible = customers_visible_to(agent)
-    assert customers_search(actor=SETUP, visible=visible, kind="phone", value="+15557770101")
-    assert not customers_search(actor=SETUP, visible=visible, kind="phone", value="+15552468135")
+    caller = as_caller(agent)
+    assert customers_search(caller=caller, kind="phone", value="+15557770101") == [customer]
+    assert not customers_search(caller=caller, kind="phone", value="+15552468135")
     (event,) = events("customer.updated")
     assert (event.actor_id, event.target_id) == (str(agent.pk), str(customer.pk))
     assert event.details == {"fields": ["date_of_birth", "phones"]}
@@ -423,8 +431,14 @@ def test_agent_cannot_update_medical_fields_but_a_supervisor_can(
         url, {"medical_notes": "Lactose intolerant"}, content_type=JSON
     )
 
-    assert refused.status_code == 400
-    assert list(error_of(refused)["fields"]) == ["medical_notes"]
+    assert refused.status_code == 403
+    assert error_of(refused)["code"] == "forbidden"
+    (denied,) = events("access.denied")
+    assert (denied.actor_id, denied.target_id) == (str(agent.pk), str(customer.pk))
+    assert (denied.details["rule"], denied.details["why"]) == (
+        "customers.write_medical",
+        "missing_permission:customers.view_medical",
+    )
     assert allowed.status_code == 200, allowed.content
     customer.refresh_from_db()
     assert CustomerCipher(customer).decrypt("medical_notes") == "Lactose intolerant"
@@ -455,6 +469,13 @@ def test_update_by_a_read_only_key_gets_403(
     )
 
     assert response.status_code == 403
+    (denied,) = events("access.denied")
+    assert denied.details == {
+        "rule": "customers.update",
+        "via": "api",
+        "resource": f"PATCH {API}{customer.pk}/",
+        "why": "missing_scope:customers:write",
+    }
     assert not events("customer.updated")
     customer.refresh_from_db()
     assert CustomerCipher(customer).decrypt("name") == STORED_CUSTOMER["name"]

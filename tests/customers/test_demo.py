@@ -12,14 +12,13 @@ from django.core.management import call_command
 
 from accounts.models import User
 from audit.models import AuditEvent
-from ccplatform.context import Actor
 from ccplatform.crypto.blind_index import LookupKind
 from customers.crypto import CustomerCipher
-from customers.demo import CUSTOMERS_PER_TEAM, DEMO_TEAMS, demo_customer_values, demo_phone
 from customers.models import Customer, Interaction, Note
-from customers.selectors import customers_visible_to
-from customers.services.notes import customer_history
+from customers.selectors import customer_history
 from customers.services.search import customers_search
+from demo.customers import CUSTOMERS_PER_TEAM, DEMO_TEAMS, demo_customer_values, demo_phone
+from tests.personas import as_caller
 
 pytestmark = pytest.mark.django_db
 
@@ -43,12 +42,11 @@ def _counts() -> dict[str, int]:
 
 
 def _search(user: User, phone: str) -> list[Customer]:
-    return customers_search(
-        actor=Actor.user(user.pk),
-        visible=customers_visible_to(user),
-        kind=LookupKind.PHONE,
-        value=phone,
-    )
+    return customers_search(caller=as_caller(user), kind=LookupKind.PHONE, value=phone)
+
+
+# The demo agent of each demo team: it writes the notes and interactions of its customers.
+TEAM_AGENTS = {"Team North": "agent.north", "Team South": "agent.south"}
 
 
 def test_every_demo_team_gets_a_dozen_customers_with_notes_and_interactions() -> None:
@@ -66,6 +64,21 @@ def test_every_demo_team_gets_a_dozen_customers_with_notes_and_interactions() ->
     assert actions["customer.created"] == 2 * CUSTOMERS_PER_TEAM
     assert actions["customer.note_added"] == Note.objects.count()
     assert actions["customer.interaction_added"] == Interaction.objects.count()
+    # The customers are created by the seed command (some carry medical notes, which agents
+    # may not write); their notes and interactions by the team's demo agent, audited as such.
+    created = AuditEvent.objects.filter(action="customer.created")
+    assert {(event.actor_kind, event.actor_id) for event in created} == {("system", "seed_demo")}
+    agents = {
+        str(User.objects.get(username=username).pk): team for team, username in TEAM_AGENTS.items()
+    }
+    activity = AuditEvent.objects.filter(
+        action__in=["customer.note_added", "customer.interaction_added"]
+    )
+    assert activity.exists()
+    assert {event.actor_kind for event in activity} == {"user"}
+    for event in activity:
+        customer = Customer.objects.get(pk=event.target_id)
+        assert agents[event.actor_id] == customer.team.name
 
 
 def test_running_twice_adds_no_customers_and_records_nothing() -> None:
@@ -108,11 +121,16 @@ def test_the_printed_phone_finds_one_customer_for_the_north_agent_only() -> None
 def test_the_card_number_note_is_stored_masked_and_its_redaction_recorded() -> None:
     _seed()
 
+    readers = {
+        team: as_caller(User.objects.get(username=username))
+        for team, username in TEAM_AGENTS.items()
+    }
     bodies = [
         note["body"]
-        for customer in Customer.objects.all()
-        for note in customer_history(customer)["notes"]
+        for customer in Customer.objects.select_related("team")
+        for note in customer_history(readers[customer.team.name], customer)["notes"]
     ]
+    assert len(bodies) == Note.objects.count()
     assert any("•••• 1111" in body for body in bodies)
     assert not any(FULL_CARD.search(body) for body in bodies)
     assert not any("cvv 123" in body for body in bodies)

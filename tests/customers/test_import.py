@@ -10,10 +10,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from accounts.models import Team
+from accounts.models import Role, Team, User
 from audit.models import AuditEvent
-from audit.services import audit_record
-from ccplatform.context import Actor
 from ccplatform.crypto.blind_index import LookupKind
 from ccplatform.crypto.data_keys import data_key_unwrap
 from ccplatform.crypto.providers import key_provider
@@ -25,7 +23,10 @@ from customers.services.importing import (
     customers_import,
     rows_from_csv,
 )
+from ccplatform.errors import AccessDeniedError
 from customers.services.search import customers_search
+from tests.actions import record
+from tests.personas import SETUP, as_caller, make_person
 
 pytestmark = pytest.mark.django_db
 
@@ -56,13 +57,16 @@ def _import_failing(path: Path, *args: str) -> tuple[str, str, str]:
     return out.getvalue(), err.getvalue(), str(raised.value)
 
 
-def _found(team: Team, kind: LookupKind, value: str) -> list[Customer]:
-    return customers_search(
-        actor=Actor.system("test"),
-        visible=Customer.objects.filter(team=team),
-        kind=kind,
-        value=value,
+def _reader(team: Team) -> User:
+    """A supervisor of `team`: who searches the team's imported customers."""
+    username = f"reader.{team.pk.hex[:8]}"
+    return User.objects.filter(username=username).first() or make_person(
+        username, Role.SUPERVISOR, team
     )
+
+
+def _found(team: Team, kind: LookupKind, value: str) -> list[Customer]:
+    return customers_search(caller=as_caller(_reader(team)), kind=kind, value=value)
 
 
 def _generated_csv(tmp_path: Path, rows: int, *, bad_lines: frozenset[int] = frozenset()) -> Path:
@@ -312,14 +316,15 @@ def test_audit_details_keep_customer_ids_whose_digits_pass_the_card_check(
     # The last group is a Luhn-valid 12-digit run: audit scrubbing must not take it for a card.
     customer_id = "2eeebf19-cf52-4050-b5da-100000000008"
 
-    audit_record(
-        actor=Actor.system("test"),
+    record(
+        actor=SETUP.actor,
         action="customers.imported",
         target=team_a,
         details={"customers": [customer_id]},
     )
 
-    assert AuditEvent.objects.get().details["customers"] == [customer_id]
+    event = AuditEvent.objects.get(action="customers.imported")
+    assert event.details["customers"] == [customer_id]
 
 
 def test_rows_are_saved_batch_by_batch_as_the_file_is_read(team_a: Team) -> None:
@@ -334,7 +339,7 @@ def test_rows_are_saved_batch_by_batch_as_the_file_is_read(team_a: Team) -> None
             yield SourceRow(number + 2, {"name": f"Customer {number}"})
 
     report = customers_import(
-        actor=Actor.system("test"),
+        caller=SETUP,
         team=team_a,
         rows=rows(),
         batch_size=100,
@@ -402,3 +407,24 @@ def test_a_batch_size_out_of_range_is_refused(team_a: Team, tmp_path: Path) -> N
 
     assert "batch size must be between 1 and" in message
     assert not Customer.objects.exists()
+
+
+def test_only_the_system_imports_and_a_person_is_refused_on_the_record(
+    team_a: Team, supervisor: User
+) -> None:
+    rows = [SourceRow(2, {"name": "Ada Lovelace"})]
+
+    with pytest.raises(AccessDeniedError):
+        customers_import(caller=as_caller(supervisor), team=team_a, rows=rows)
+
+    assert not Customer.objects.exists()
+    assert not AuditEvent.objects.filter(action="customers.imported").exists()
+    (denied,) = AuditEvent.objects.filter(action="access.denied")
+    assert (denied.actor_kind, denied.actor_id) == ("user", str(supervisor.pk))
+    assert (denied.target_type, denied.target_id) == ("accounts.team", str(team_a.pk))
+    assert denied.details == {
+        "rule": "customers.import",
+        "via": "page",
+        "resource": f"accounts.team:{team_a.pk}",
+        "why": "people_not_allowed",
+    }

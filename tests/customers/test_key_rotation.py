@@ -20,21 +20,21 @@ from django.test import override_settings
 
 from accounts.models import Team, User
 from audit.models import AuditEvent
-from ccplatform.context import Actor
 from ccplatform.crypto.blind_index import LookupKind
 from ccplatform.crypto.keyring import KeyRing
 from ccplatform.crypto.providers import key_provider
-from ccplatform.crypto.rotation import RunResult, rotation_job, rotation_run
+from ccplatform.crypto.rotation import Kind, RunResult, rotation_job, rotation_run
+from ccplatform.errors import AccessDeniedError
 from ccplatform.tasks import rotate_keys
 from customers.crypto import CustomerCipher
 from customers.models import Customer, CustomerLookup
-from customers.selectors import customers_visible_to
 from customers.services.records import customer_create
+from customers.services.rotation import local_key_version_add
 from customers.services.search import customers_search
+from tests.personas import SETUP, as_caller
 
 pytestmark = pytest.mark.django_db
 
-SETUP = Actor.system("test-setup")
 CUSTOMERS = 5
 SECOND_BLIND_KEY = b"second-blind-index-key-32-bytes!"
 
@@ -51,7 +51,7 @@ def _values(number: int) -> dict[str, Any]:
 @pytest.fixture
 def customers(team_a: Team) -> list[Customer]:
     return [
-        customer_create(actor=SETUP, team=team_a, values=_values(number))
+        customer_create(caller=SETUP, team_id=team_a.pk, values=_values(number))
         for number in range(CUSTOMERS)
     ]
 
@@ -206,13 +206,39 @@ def test_a_run_interrupted_between_batches_keeps_the_committed_batches(
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        rotation_run(rotation_job("data_keys"), actor=SETUP, batch_size=2, on_batch=interrupt)
+        rotation_run(rotation_job("data_keys"), caller=SETUP, batch_size=2, on_batch=interrupt)
 
     assert Customer.objects.filter(data_key_kek_version="2").count() == 2
     assert len(events("keys.rewrapped")) == 1
     rotate("--kek")
     assert set(Customer.objects.values_list("data_key_kek_version", flat=True)) == {"2"}
     assert_values_decrypt(customers)
+
+
+def test_only_the_system_rotates_keys_and_a_person_is_refused_on_the_record(
+    customers: list[Customer], kek_v2: None, supervisor: User
+) -> None:
+    person = as_caller(supervisor)
+
+    with pytest.raises(AccessDeniedError):
+        rotation_run(rotation_job("data_keys"), caller=person)
+    with pytest.raises(AccessDeniedError):
+        local_key_version_add(caller=person, kind=Kind.KEK)
+
+    assert set(Customer.objects.values_list("data_key_kek_version", flat=True)) == {"1"}
+    assert not events("keys.rewrapped") + events("keys.version_added")
+    assert [(event.actor_id, event.details) for event in events("access.denied")] == [
+        (
+            str(supervisor.pk),
+            {
+                "rule": "platform.rotate_keys",
+                "via": "page",
+                "resource": resource,
+                "why": "people_not_allowed",
+            },
+        )
+        for resource in ("keys:data_keys", "keys:kek")
+    ]
 
 
 def test_a_tampered_data_key_is_reported_and_the_others_are_rotated(
@@ -279,9 +305,7 @@ def test_the_command_refuses_a_batch_limit_below_one(db: None, option: str) -> N
 
 
 def _search(user: User, kind: LookupKind, value: str) -> set[str]:
-    found = customers_search(
-        actor=SETUP, visible=customers_visible_to(user), kind=kind, value=value
-    )
+    found = customers_search(caller=as_caller(user), kind=kind, value=value)
     return {str(customer.pk) for customer in found}
 
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from accounts.models import Team, User
 from audit.models import AuditEvent
-from ccplatform.context import Actor
-from ccplatform.errors import ServiceError
+from ccplatform.config import Rate
+from ccplatform.errors import AccessDeniedError, RateLimitError, ServiceError
 from customers.fields import (
     FIELDS,
     REVEALABLE,
@@ -25,14 +25,14 @@ from customers.fields import (
     mask_value,
 )
 from customers.models import Customer
-from customers.permissions import can_view_medical
+from customers.selectors import customer_masked
 from customers.services.records import (
     RevealLimitError,
     customer_create,
-    customer_masked,
     customer_reveal,
     customer_viewed,
 )
+from tests.personas import SETUP, as_caller
 
 pytestmark = pytest.mark.django_db
 
@@ -49,27 +49,14 @@ VALUES: dict[str, Any] = {
 }
 
 
-def verified(user: User) -> User:
-    user.is_verified = lambda: True  # type: ignore[attr-defined]
-    return user
-
-
-def actor_of(user: User) -> Actor:
-    return Actor.user(user.pk)
-
-
 @pytest.fixture
 def customer(team_a: Team) -> Customer:
-    return customer_create(actor=Actor.system("test"), team=team_a, values=VALUES)
+    return customer_create(caller=SETUP, team_id=team_a.pk, values=VALUES)
 
 
 def reveal(user: User, customer: Customer, fields: list[str], reason: str = "caller check") -> Any:
     return customer_reveal(
-        actor=actor_of(user),
-        customer=customer,
-        fields=fields,
-        reason=reason,
-        medical_allowed=can_view_medical(verified(user)),
+        caller=as_caller(user), customer=customer, fields=fields, reason=reason
     )
 
 
@@ -96,8 +83,10 @@ def test_mask_shows_only_what_identifies_without_disclosing(
     assert mask(value) == shown
 
 
-def test_masked_record_shows_every_revealable_field_masked(customer: Customer) -> None:
-    masked = customer_masked(customer, include_medical=True)
+def test_masked_record_shows_every_revealable_field_masked(
+    customer: Customer, supervisor: User
+) -> None:
+    masked = customer_masked(as_caller(supervisor), customer)
     assert masked == {
         "name": "J••• Q••• D•••",
         "date_of_birth": "••••-••-••",
@@ -112,9 +101,10 @@ def test_masked_record_shows_every_revealable_field_masked(customer: Customer) -
 
 
 def test_masked_record_leaves_out_medical_fields_without_the_permission(
-    customer: Customer,
+    customer: Customer, agent: User
 ) -> None:
-    masked = customer_masked(customer, include_medical=False)
+    masked = customer_masked(as_caller(agent), customer)
+    assert set(masked) == set(REVEALABLE) - {"medical_notes"}
     assert "medical_notes" not in masked
     assert "card_token" not in masked
     text = json.dumps(masked, ensure_ascii=False)
@@ -122,9 +112,10 @@ def test_masked_record_leaves_out_medical_fields_without_the_permission(
         assert secret not in text
 
 
-def test_empty_fields_stay_empty_when_masked(team_a: Team) -> None:
-    customer = customer_create(actor=Actor.system("test"), team=team_a, values={"name": "Jo"})
-    masked = customer_masked(customer, include_medical=True)
+def test_empty_fields_stay_empty_when_masked(team_a: Team, supervisor: User) -> None:
+    customer = customer_create(caller=SETUP, team_id=team_a.pk, values={"name": "Jo"})
+    masked = customer_masked(as_caller(supervisor), customer)
+    assert masked["medical_notes"] == ""
     assert masked["phones"] == []
     assert masked["emails"] == []
     assert masked["addresses"] == []
@@ -134,7 +125,7 @@ def test_empty_fields_stay_empty_when_masked(team_a: Team) -> None:
 
 
 def test_opening_a_record_is_audited(customer: Customer, agent: User) -> None:
-    customer_viewed(actor=actor_of(agent), customer=customer)
+    customer_viewed(caller=as_caller(agent), customer=customer)
     event = AuditEvent.objects.get(action="customer.viewed")
     assert (event.actor_id, event.target_id) == (str(agent.pk), str(customer.pk))
 
@@ -191,10 +182,36 @@ def test_card_token_is_never_revealable() -> None:
 
 
 def test_agent_cannot_reveal_medical_notes(customer: Customer, agent: User) -> None:
-    with pytest.raises(ServiceError) as refused:
+    with pytest.raises(AccessDeniedError) as refused:
         reveal(agent, customer, ["name", "medical_notes"])
-    assert refused.value.fields == {"fields": ["Not permitted."]}
+    assert refused.value.status == 403
+    assert (refused.value.decision.rule, refused.value.decision.why) == (
+        "customers.reveal_fields",
+        "missing_permission:customers.view_medical",
+    )
     assert not AuditEvent.objects.filter(action="customer.revealed").exists()
+    denied = AuditEvent.objects.get(action="access.denied")
+    assert (denied.actor_id, denied.outcome) == (str(agent.pk), "denied")
+    assert (denied.target_type, denied.target_id) == ("customers.customer", str(customer.pk))
+    assert denied.details == {
+        "rule": "customers.reveal_fields",
+        "via": "page",
+        "resource": f"customers.customer:{customer.pk}",
+        "why": "missing_permission:customers.view_medical",
+    }
+
+
+def test_a_person_without_the_reveal_permission_reveals_nothing(
+    customer: Customer, compliance_officer: User
+) -> None:
+    with pytest.raises(AccessDeniedError):
+        reveal(compliance_officer, customer, ["name"])
+    assert not AuditEvent.objects.filter(action="customer.revealed").exists()
+    denied = AuditEvent.objects.get(action="access.denied")
+    assert (denied.details["rule"], denied.details["why"]) == (
+        "customers.reveal_fields",
+        "missing_permission:customers.reveal_customer",
+    )
 
 
 def test_supervisor_can_reveal_medical_notes(customer: Customer, supervisor: User) -> None:
@@ -215,7 +232,7 @@ def pinned_clock(monkeypatch: pytest.MonkeyPatch) -> dt.datetime:
     return PINNED
 
 
-@override_settings(REVEAL_RATE="3/hour")
+@override_settings(REVEAL_RATE=Rate(3, "hour"))
 def test_reveal_burst_is_throttled_with_a_retry_after(
     customer: Customer, agent: User, pinned_clock: dt.datetime
 ) -> None:
@@ -223,12 +240,15 @@ def test_reveal_burst_is_throttled_with_a_retry_after(
         reveal(agent, customer, ["phones"])
     with pytest.raises(RevealLimitError) as limited:
         reveal(agent, customer, ["phones"])
+    assert isinstance(limited.value, RateLimitError)
+    assert (limited.value.status, limited.value.code) == (429, "throttled")
     assert limited.value.retry_after == 60
+    assert limited.value.headers() == {"Retry-After": "60"}
     assert "60 seconds" in limited.value.message
     assert AuditEvent.objects.filter(action="customer.revealed").count() == 3
 
 
-@override_settings(REVEAL_RATE="3/hour")
+@override_settings(REVEAL_RATE=Rate(3, "hour"))
 def test_reveal_allowance_is_per_person(
     customer: Customer, agent: User, supervisor: User, pinned_clock: dt.datetime
 ) -> None:
@@ -237,19 +257,21 @@ def test_reveal_allowance_is_per_person(
     assert reveal(supervisor, customer, ["phones"]) == {"phones": ["+15551234567"]}
 
 
-@override_settings(REVEAL_RATE="3/hour")
+@override_settings(REVEAL_RATE=Rate(3, "hour"))
 def test_refused_reveals_do_not_use_up_the_allowance(
     customer: Customer, agent: User, pinned_clock: dt.datetime
 ) -> None:
     for _ in range(5):
         with pytest.raises(ServiceError):
             reveal(agent, customer, ["phones"], reason="")
+        with pytest.raises(AccessDeniedError):
+            reveal(agent, customer, ["medical_notes"])
     for _ in range(3):
         reveal(agent, customer, ["phones"])
     assert AuditEvent.objects.filter(action="customer.revealed").count() == 3
 
 
-@override_settings(REVEAL_RATE="3/hour")
+@override_settings(REVEAL_RATE=Rate(3, "hour"))
 def test_reveal_allowance_comes_back_in_the_next_window(
     customer: Customer, agent: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -264,26 +286,20 @@ def test_reveal_allowance_comes_back_in_the_next_window(
 
 def test_a_refused_reveal_over_the_rate_is_itself_recorded(agent: User, team_a: Team) -> None:
     customer = customer_create(
-        actor=Actor.system("test"),
-        team=team_a,
+        caller=SETUP,
+        team_id=team_a.pk,
         values={"name": "Rita Rate", "phones": ["+1 555 010 0199"]},
     )
-    with override_settings(REVEAL_RATE="1/hour"):
+    with override_settings(REVEAL_RATE=Rate(1, "hour")):
         customer_reveal(
-            actor=Actor.user(agent.pk),
-            customer=customer,
-            fields=["name"],
-            reason="call",
-            medical_allowed=False,
+            caller=as_caller(agent), customer=customer, fields=["name"], reason="call"
         )
         with pytest.raises(RevealLimitError):
             customer_reveal(
-                actor=Actor.user(agent.pk),
-                customer=customer,
-                fields=["phones"],
-                reason="call",
-                medical_allowed=False,
+                caller=as_caller(agent), customer=customer, fields=["phones"], reason="call"
             )
     refused = AuditEvent.objects.get(action="customer.reveal_refused")
     assert refused.outcome == "denied"
+    assert (refused.actor_id, refused.target_id) == (str(agent.pk), str(customer.pk))
+    assert not AuditEvent.objects.filter(action="access.denied").exists()
     assert refused.details == {"fields": ["phones"], "why": "reveal_rate"}

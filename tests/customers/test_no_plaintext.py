@@ -15,21 +15,21 @@ from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 
 from accounts.models import Team, User
-from ccplatform.context import Actor
+from ccplatform.callers import Caller
 from ccplatform.crypto.fields import binding, decrypt_value
 from ccplatform.crypto.providers import DecryptionError
 from customers.crypto import CUSTOMER_TABLE, CustomerCipher
 from customers.models import Customer, CustomerLookup, Note
-from customers.selectors import customers_visible_to
-from customers.services.notes import customer_history, customer_interaction_add, customer_note_add
+from customers.selectors import customer_history, customer_masked
+from customers.services.notes import customer_interaction_add, customer_note_add
 from customers.services.records import (
     customer_create,
-    customer_masked,
     customer_reveal,
     customer_update,
     customer_viewed,
 )
 from customers.services.search import customers_search
+from tests.personas import as_caller
 
 pytestmark = pytest.mark.django_db
 
@@ -132,25 +132,24 @@ def cached_blobs() -> list[bytes]:
 
 def a_working_day(team: Team, agent: User, supervisor: User) -> list[Customer]:
     """Every service that touches customer data, with the values above."""
-    system, acting = Actor.system("import"), Actor.user(agent.pk)
-    people = [customer_create(actor=system, team=team, values=values) for values in PEOPLE]
+    system, acting = Caller.system("import"), as_caller(agent)
+    people = [customer_create(caller=system, team_id=team.pk, values=values) for values in PEOPLE]
     first = people[0]
-    customer_update(actor=acting, customer=first, values={"addresses": PEOPLE[0]["addresses"]})
-    customer_note_add(actor=acting, customer=first, author=agent, body=NOTE)
+    customer_update(caller=acting, customer=first, values={"addresses": PEOPLE[0]["addresses"]})
+    customer_note_add(caller=acting, customer=first, body=NOTE)
     customer_interaction_add(
-        actor=acting, customer=first, agent=agent, channel="call", outcome="resolved",
-        summary=SUMMARY,
-    )  # fmt: skip
+        caller=acting, customer=first, channel="call", outcome="resolved", summary=SUMMARY
+    )
     for kind, value in (("phone", "(555) 201-7788"), ("email", "Wilhelmina.Z@example.net")):
-        customers_search(actor=acting, visible=customers_visible_to(agent), kind=kind, value=value)
-    customer_viewed(actor=acting, customer=first)
-    customer_masked(first, include_medical=False)
+        assert customers_search(caller=acting, kind=kind, value=value) == [first]
+    customer_viewed(caller=acting, customer=first)
+    customer_masked(acting, first)
+    customer_history(acting, first)
     customer_reveal(
-        actor=Actor.user(supervisor.pk),
+        caller=as_caller(supervisor),
         customer=first,
         fields=["name", "phones", "medical_notes"],
         reason="care plan review",
-        medical_allowed=True,
     )
     return people
 
@@ -191,7 +190,7 @@ def test_a_full_card_number_in_a_note_is_stored_masked(
     team_a: Team, agent: User, supervisor: User
 ) -> None:
     [first, _] = a_working_day(team_a, agent, supervisor)
-    [note] = customer_history(first)["notes"]
+    [note] = customer_history(as_caller(agent), first)["notes"]
     assert "•••• 1111" in note["body"]
     assert not any(card in note["body"] for card in CARD_NUMBERS)
     assert "737" not in note["body"]
@@ -202,10 +201,10 @@ def test_a_full_card_number_in_a_note_is_stored_masked(
 
 @pytest.fixture
 def pair(team_a: Team) -> tuple[Customer, Customer]:
-    system = Actor.system("import")
+    system = Caller.system("import")
     return (
-        customer_create(actor=system, team=team_a, values=PEOPLE[0]),
-        customer_create(actor=system, team=team_a, values=PEOPLE[1]),
+        customer_create(caller=system, team_id=team_a.pk, values=PEOPLE[0]),
+        customer_create(caller=system, team_id=team_a.pk, values=PEOPLE[1]),
     )
 
 
@@ -214,14 +213,14 @@ def reread(customer: Customer) -> Customer:
 
 
 def test_a_value_copied_into_another_customer_fails_to_decrypt(
-    pair: tuple[Customer, Customer],
+    pair: tuple[Customer, Customer], agent: User
 ) -> None:
     first, second = pair
     Customer.objects.filter(pk=second.pk).update(name_enc=first.name_enc)
     with pytest.raises(DecryptionError):
         CustomerCipher(reread(second)).decrypt("name")
     with pytest.raises(DecryptionError):
-        customer_masked(reread(second), include_medical=False)
+        customer_masked(as_caller(agent), reread(second))
 
 
 def test_a_copied_value_relabelled_with_the_other_key_still_fails(
@@ -249,12 +248,12 @@ def test_a_note_moved_to_another_note_of_the_same_customer_fails(
     pair: tuple[Customer, Customer], agent: User
 ) -> None:
     first, _ = pair
-    actor = Actor.user(agent.pk)
-    one = customer_note_add(actor=actor, customer=first, author=agent, body="first note")
-    two = customer_note_add(actor=actor, customer=first, author=agent, body="second note")
+    caller = as_caller(agent)
+    one = customer_note_add(caller=caller, customer=first, body="first note")
+    two = customer_note_add(caller=caller, customer=first, body="second note")
     Note.objects.filter(pk=two.pk).update(body_enc=one.body_enc)
     with pytest.raises(DecryptionError):
-        customer_history(reread(first))
+        customer_history(caller, reread(first))
 
 
 @pytest.mark.parametrize(

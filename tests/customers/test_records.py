@@ -14,17 +14,18 @@ from django.test import override_settings
 
 from accounts.models import Team, User
 from audit.models import AuditEvent
-from ccplatform.context import Actor
+from ccplatform.callers import Caller
 from ccplatform.crypto.blind_index import LookupKind, blind_index
 from ccplatform.crypto.data_keys import data_key_unwrap
 from ccplatform.crypto.providers import DecryptionError, WrappedKey, key_provider
-from ccplatform.errors import ServiceError
+from ccplatform.errors import AccessDeniedError, ServiceError
 from customers.crypto import CustomerCipher
 from customers.fields import FIELDS
 from customers.models import Customer, CustomerLookup
-from customers.selectors import customers_visible_to
+from customers.permissions import can_view_customers
 from customers.services.records import customer_create, customer_reveal, customer_update
 from customers.services.search import customers_search
+from tests.personas import SETUP, as_caller, key_caller, make_integrator
 
 pytestmark = pytest.mark.django_db
 
@@ -59,13 +60,14 @@ NEEDLES = (
 COUNTED = (Customer, CustomerLookup, AuditEvent)
 
 
-def actor_of(user: User) -> Actor:
-    return Actor.user(user.pk)
+def actor_of(user: User) -> Caller:
+    """The person's caller (as a verified session gives it)."""
+    return as_caller(user)
 
 
-def create(team: Team, actor: Actor | None = None, **changes: Any) -> Customer:
+def create(team: Team, caller: Caller | None = None, **changes: Any) -> Customer:
     values = {**VALUES, **changes}
-    return customer_create(actor=actor or Actor.system("test"), team=team, values=values)
+    return customer_create(caller=caller or SETUP, team_id=team.pk, values=values)
 
 
 def raw_rows(table: str) -> list[dict[str, Any]]:
@@ -120,15 +122,14 @@ def test_create_stores_every_personal_field_encrypted_under_the_customers_key(te
 
 
 def test_create_leaves_no_plaintext_in_rows_data_keys_lookups_or_audit(
-    team_a: Team, agent: User
+    team_a: Team, supervisor: User
 ) -> None:
-    customer = create(team_a, actor_of(agent))
+    customer = create(team_a, actor_of(supervisor))
     customer_reveal(
-        actor=actor_of(agent),
+        caller=actor_of(supervisor),
         customer=customer,
-        fields=["phones"],
+        fields=["phones", "medical_notes"],
         reason="caller verification",
-        medical_allowed=False,
     )
     for table in ("customers_customer", "customers_customerlookup", "audit_auditevent"):
         rows = raw_rows(table)
@@ -170,17 +171,76 @@ def test_create_indexes_each_phone_email_and_account_number_by_digest(team_a: Te
     assert all(len(digest) == 64 for _, digest, _ in stored)
 
 
-def test_create_is_audited_with_field_names_only(team_a: Team, agent: User) -> None:
-    customer = create(team_a, actor_of(agent))
+def test_create_is_audited_with_field_names_only(team_a: Team, supervisor: User) -> None:
+    customer = create(team_a, actor_of(supervisor))
     event = AuditEvent.objects.get(action="customer.created")
-    assert (event.actor_kind, event.actor_id) == ("user", str(agent.pk))
+    assert (event.actor_kind, event.actor_id) == ("user", str(supervisor.pk))
     assert (event.target_type, event.target_id) == ("customers.customer", str(customer.pk))
     assert event.details == {"fields": sorted(VALUES), "team": str(team_a.pk)}
 
 
+def test_an_agent_creates_in_their_team_without_medical_fields(team_a: Team, agent: User) -> None:
+    customer = create(team_a, actor_of(agent), medical_notes="")
+    event = AuditEvent.objects.get(action="customer.created")
+    assert (event.actor_kind, event.actor_id) == ("user", str(agent.pk))
+    assert event.details == {
+        "fields": sorted(set(VALUES) - {"medical_notes"}),
+        "team": str(team_a.pk),
+    }
+    assert customer.team == team_a
+
+
+def test_an_agent_setting_medical_fields_is_refused_and_nothing_is_written(
+    team_a: Team, agent: User
+) -> None:
+    customers, lookups = Customer.objects.count(), CustomerLookup.objects.count()
+    with pytest.raises(AccessDeniedError) as refused:
+        create(team_a, actor_of(agent))
+    assert refused.value.decision.rule == "customers.write_medical"
+    assert (Customer.objects.count(), CustomerLookup.objects.count()) == (customers, lookups)
+    assert not AuditEvent.objects.filter(action="customer.created").exists()
+    denied = AuditEvent.objects.get(action="access.denied")
+    assert (denied.actor_id, denied.target_type, denied.target_id) == (
+        str(agent.pk),
+        "customers.customer",
+        "new",
+    )
+    assert denied.details["why"] == "missing_permission:customers.view_medical"
+
+
+def test_a_person_creates_only_in_their_own_teams_keys_and_the_system_in_any(
+    team_a: Team, team_b: Team, supervisor: User
+) -> None:
+    before = counts()
+    with pytest.raises(ServiceError) as refused:
+        create(team_b, actor_of(supervisor))
+    assert refused.value.fields == {"team": ["Choose one of your teams."]}
+    assert counts() == before
+    writer = make_integrator("crm.push", scopes=("customers:write",))
+    assert create(team_b, key_caller(writer)).team == team_b
+    assert create(team_b).team == team_b  # the system (an operator's script)
+
+
+@pytest.mark.parametrize("persona", ["compliance_officer", "security_admin"])
+def test_people_without_customer_work_cannot_create(
+    team_a: Team, persona: str, request: pytest.FixtureRequest
+) -> None:
+    user: User = request.getfixturevalue(persona)
+    with pytest.raises(AccessDeniedError):
+        create(team_a, actor_of(user), medical_notes="")
+    assert not Customer.objects.exists()
+    denied = AuditEvent.objects.get(action="access.denied")
+    assert denied.details == {
+        "rule": "customers.create",
+        "via": "page",
+        "resource": "customers.customer:new",
+        "why": "missing_permission:customers.add_customer",
+    }
+
+
 def test_create_assigns_the_given_agents(team_b: Team, agent: User) -> None:
     customer = customer_create(
-        actor=Actor.system("test"), team=team_b, values={"name": "Ann Other"}, assigned_to=[agent]
+        caller=SETUP, team_id=team_b.pk, values={"name": "Ann Other"}, assigned_to=[agent]
     )
     assert list(customer.assigned_to.all()) == [agent]
 
@@ -217,7 +277,7 @@ def test_bad_input_is_refused_with_field_errors_and_nothing_written(
 def test_create_without_a_name_is_refused(team_a: Team) -> None:
     before = counts()
     with pytest.raises(ServiceError) as refused:
-        customer_create(actor=Actor.system("test"), team=team_a, values={"phones": ["5551234567"]})
+        customer_create(caller=SETUP, team_id=team_a.pk, values={"phones": ["5551234567"]})
     assert "name" in refused.value.fields
     assert counts() == before
 
@@ -246,11 +306,10 @@ def test_card_number_in_medical_notes_is_masked_and_its_cvv_removed(
 ) -> None:
     customer = create(team_a, medical_notes="Paid with 4111 1111 1111 1111 cvv 737 for inhaler")
     revealed = customer_reveal(
-        actor=actor_of(supervisor),
+        caller=actor_of(supervisor),
         customer=customer,
         fields=["medical_notes"],
         reason="care plan review",
-        medical_allowed=True,
     )
     notes = str(revealed["medical_notes"])
     assert "4111 1111 1111 1111" not in notes
@@ -262,15 +321,14 @@ def test_card_number_in_medical_notes_is_masked_and_its_cvv_removed(
 # --- customer_update ------------------------------------------------------------------------
 
 
-def search(actor: Actor, caller: User | None, kind: LookupKind, value: str) -> list[Customer]:
-    visible = Customer.objects.all() if caller is None else customers_visible_to(caller)
-    return customers_search(actor=actor, visible=visible, kind=kind, value=value)
+def search(caller: Caller, kind: LookupKind, value: str) -> list[Customer]:
+    return customers_search(caller=caller, kind=kind, value=value)
 
 
 def test_update_changes_only_the_given_fields(team_a: Team, agent: User) -> None:
     customer = create(team_a)
     [before] = raw_rows("customers_customer")
-    customer_update(actor=actor_of(agent), customer=customer, values={"phones": ["555 987 6543"]})
+    customer_update(caller=actor_of(agent), customer=customer, values={"phones": ["555 987 6543"]})
     [after] = raw_rows("customers_customer")
     changed = {column for column in before if before[column] != after[column]}
     assert changed == {"phones_enc", "updated_at"}
@@ -282,11 +340,11 @@ def test_update_changes_only_the_given_fields(team_a: Team, agent: User) -> None
 def test_update_rebuilds_the_lookups_of_changed_fields(team_a: Team, agent: User) -> None:
     customer = create(team_a)
     email_lookups = set(customer.lookups.filter(kind="email").values_list("digest", flat=True))
-    customer_update(actor=actor_of(agent), customer=customer, values={"phones": ["555 987 6543"]})
-    system = Actor.system("test")
-    assert search(system, None, LookupKind.PHONE, "+1 555 123 4567") == []
-    assert search(system, None, LookupKind.PHONE, "+44 20 7946 0321") == []
-    assert search(system, None, LookupKind.PHONE, "(555) 987-6543") == [customer]
+    customer_update(caller=actor_of(agent), customer=customer, values={"phones": ["555 987 6543"]})
+    everyone = key_caller(make_integrator())  # a key with customers:read sees every customer
+    assert search(everyone, LookupKind.PHONE, "+1 555 123 4567") == []
+    assert search(everyone, LookupKind.PHONE, "+44 20 7946 0321") == []
+    assert search(everyone, LookupKind.PHONE, "(555) 987-6543") == [customer]
     assert (
         set(customer.lookups.filter(kind="email").values_list("digest", flat=True)) == email_lookups
     )
@@ -295,7 +353,7 @@ def test_update_rebuilds_the_lookups_of_changed_fields(team_a: Team, agent: User
 
 def test_update_clearing_a_field_removes_its_lookups(team_a: Team, agent: User) -> None:
     customer = create(team_a)
-    customer_update(actor=actor_of(agent), customer=customer, values={"account_number": ""})
+    customer_update(caller=actor_of(agent), customer=customer, values={"account_number": ""})
     assert not customer.lookups.filter(kind="account_number").exists()
     assert Customer.objects.get(pk=customer.pk).account_number_enc == ""
 
@@ -303,7 +361,7 @@ def test_update_clearing_a_field_removes_its_lookups(team_a: Team, agent: User) 
 def test_update_is_audited_with_field_names_only(team_a: Team, agent: User) -> None:
     customer = create(team_a)
     customer_update(
-        actor=actor_of(agent),
+        caller=actor_of(agent),
         customer=customer,
         values={"phones": ["555 987 6543"], "name": "Ximena Z Quetzalcoatl"},
     )
@@ -320,7 +378,7 @@ def test_update_with_bad_input_changes_nothing(team_a: Team, agent: User) -> Non
     audit_count = AuditEvent.objects.count()
     for values in ({"phones": ["nope"]}, {"nickname": "X"}, {}):
         with pytest.raises(ServiceError):
-            customer_update(actor=actor_of(agent), customer=customer, values=values)
+            customer_update(caller=actor_of(agent), customer=customer, values=values)
     assert raw_rows("customers_customer") == [before]
     assert set(CustomerLookup.objects.values_list("kind", "digest")) == lookups
     assert AuditEvent.objects.count() == audit_count
@@ -336,7 +394,7 @@ def test_update_with_bad_input_changes_nothing(team_a: Team, agent: User) -> Non
 def test_search_finds_a_phone_typed_in_any_format(team_a: Team, agent: User, typed: str) -> None:
     customer = create(team_a)
     create(team_a, phones=["+1 555 000 1111"], emails=[], account_number="")
-    assert search(actor_of(agent), agent, LookupKind.PHONE, typed) == [customer]
+    assert search(actor_of(agent), LookupKind.PHONE, typed) == [customer]
 
 
 @pytest.mark.parametrize(
@@ -344,7 +402,7 @@ def test_search_finds_a_phone_typed_in_any_format(team_a: Team, agent: User, typ
 )
 def test_search_finds_an_email_whatever_its_case(team_a: Team, agent: User, typed: str) -> None:
     customer = create(team_a)
-    assert search(actor_of(agent), agent, LookupKind.EMAIL, typed) == [customer]
+    assert search(actor_of(agent), LookupKind.EMAIL, typed) == [customer]
 
 
 @pytest.mark.parametrize("typed", ["440322155678", "4403 2215 5678", "ACC-4403-2215-5678"])
@@ -352,7 +410,7 @@ def test_search_finds_an_account_number_with_any_separators(
     team_a: Team, agent: User, typed: str
 ) -> None:
     customer = create(team_a)
-    assert search(actor_of(agent), agent, LookupKind.ACCOUNT_NUMBER, typed) == [customer]
+    assert search(actor_of(agent), LookupKind.ACCOUNT_NUMBER, typed) == [customer]
 
 
 def test_search_returns_only_customers_the_caller_may_see(
@@ -360,13 +418,13 @@ def test_search_returns_only_customers_the_caller_may_see(
 ) -> None:
     mine = create(team_a)
     theirs = create(team_b)
-    assert search(actor_of(agent), agent, LookupKind.PHONE, "5551234567") == [mine]
-    assert search(actor_of(other_agent), other_agent, LookupKind.PHONE, "5551234567") == [theirs]
+    assert search(actor_of(agent), LookupKind.PHONE, "5551234567") == [mine]
+    assert search(actor_of(other_agent), LookupKind.PHONE, "5551234567") == [theirs]
 
 
 def test_search_for_an_unknown_value_finds_nothing(team_a: Team, agent: User) -> None:
     create(team_a)
-    assert search(actor_of(agent), agent, LookupKind.EMAIL, "nobody@example.com") == []
+    assert search(actor_of(agent), LookupKind.EMAIL, "nobody@example.com") == []
     event = AuditEvent.objects.filter(action="customer.searched").get()
     assert event.details["results"] == 0
 
@@ -377,7 +435,10 @@ def test_search_is_one_indexed_query_and_never_decrypts(
     customer = create(team_a)
     for number in range(3):
         create(team_a, phones=[f"+1 555 010 000{number}"], emails=[], account_number="")
-    visible = customers_visible_to(agent)
+    caller = actor_of(agent)
+    # Who the caller is (permissions, teams) is loaded once per request, before any search.
+    assert can_view_customers(caller)
+    assert caller.team_ids == {team_a.pk}
     decrypted: list[str] = []
     real_decrypt = CustomerCipher.decrypt
     real_open = CustomerCipher.open
@@ -394,9 +455,7 @@ def test_search_is_one_indexed_query_and_never_decrypts(
     monkeypatch.setattr(CustomerCipher, "open", counting_open)
     # A savepoint per atomic block may be counted too; the statements are checked below.
     with django_assert_max_num_queries(6) as captured:
-        found = customers_search(
-            actor=actor_of(agent), visible=visible, kind=LookupKind.PHONE, value="5551234567"
-        )
+        found = customers_search(caller=caller, kind=LookupKind.PHONE, value="5551234567")
     assert found == [customer]
     assert decrypted == []
     statements = [
@@ -428,7 +487,7 @@ def test_search_is_one_indexed_query_and_never_decrypts(
 
 def test_search_audit_records_kind_and_count_never_the_value(team_a: Team, agent: User) -> None:
     customer = create(team_a)
-    search(actor_of(agent), agent, LookupKind.EMAIL, "Ximena.Q@Example.com")
+    search(actor_of(agent), LookupKind.EMAIL, "Ximena.Q@Example.com")
     event = AuditEvent.objects.get(action="customer.searched")
     assert event.actor_id == str(agent.pk)
     assert event.details == {"kind": "email", "results": 1, "customers": [str(customer.pk)]}
@@ -444,8 +503,6 @@ def test_search_with_bad_input_gives_a_field_error_and_no_audit(
     team_a: Team, agent: User, kind: str, value: str, field: str
 ) -> None:
     with pytest.raises(ServiceError) as refused:
-        customers_search(
-            actor=actor_of(agent), visible=customers_visible_to(agent), kind=kind, value=value
-        )
+        customers_search(caller=actor_of(agent), kind=kind, value=value)
     assert field in refused.value.fields
     assert not AuditEvent.objects.filter(action="customer.searched").exists()

@@ -12,13 +12,15 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Team, User
 from audit.models import AuditEvent
-from ccplatform.context import Actor
+from ccplatform.errors import AccessDeniedError
 from ccplatform.redaction import CARD_SCANNER_VERSION
 from customers.crypto import CustomerCipher
 from customers.models import Customer, Interaction, Note
-from customers.services.notes import INTERACTION_TABLE, NOTE_TABLE
+from customers.selectors import INTERACTION_TABLE, NOTE_TABLE
 from customers.services.records import customer_create
+from customers.services.rescan import notes_rescan
 from customers.tasks import rescan_notes
+from tests.personas import SETUP, as_caller
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +33,7 @@ UNSCANNED = 1
 
 
 def make_customer(team: Team, name: str) -> Customer:
-    return customer_create(actor=Actor.system("test"), team=team, values={"name": name})
+    return customer_create(caller=SETUP, team_id=team.pk, values={"name": name})
 
 
 def legacy_note(customer: Customer, author: User, text: str) -> Note:
@@ -247,3 +249,20 @@ def test_queries_per_batch_do_not_grow_with_its_rows(team_a: Team, agent: User) 
         return len(captured.captured_queries)
 
     assert queries_for(4) == queries_for(24)
+
+
+def test_only_the_system_rescans_and_a_person_is_refused_on_the_record(
+    legacy: dict[str, list[Note]], supervisor: User
+) -> None:
+    with pytest.raises(AccessDeniedError):
+        notes_rescan(caller=as_caller(supervisor))
+    assert Note.objects.get(pk=legacy["notes"][0].pk).scanned_version == UNSCANNED
+    assert rescan_events() == []
+    [denied] = AuditEvent.objects.filter(action="access.denied")
+    assert (denied.actor_kind, denied.actor_id) == ("user", str(supervisor.pk))
+    assert denied.details == {
+        "rule": "customers.rescan",
+        "via": "page",
+        "resource": "customers.note:all",
+        "why": "people_not_allowed",
+    }

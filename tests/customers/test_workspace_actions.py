@@ -11,9 +11,11 @@ import pytest
 from pytest_django import Settings
 
 from accounts.models import Team, User
+from ccplatform.config import Rate
 from customers.crypto import CustomerCipher
 from customers.models import Customer, Interaction, Note
-from customers.services.notes import NOTE_TABLE
+from customers.permissions import MEDICAL_MESSAGE
+from customers.selectors import NOTE_TABLE
 from tests.customers.workspace_helpers import (
     CARD,
     CARD_DIGITS,
@@ -90,9 +92,18 @@ def test_agent_cannot_reveal_a_medical_field(agent: User, customer: Customer) ->
     )
     assert response.status_code == 403
     assert b"Asthma" not in response.content
-    assert b"Medical fields need the medical permission." in response.content
+    # The page says which rule refused: the medical one, not a generic refusal.
+    assert MEDICAL_MESSAGE == "Medical fields need the medical permission."
+    assert MEDICAL_MESSAGE.encode() in response.content
     assert events("customer.revealed") == []
-    assert len(events("customer.reveal_denied")) == 1  # the refusal is on record
+    [denied] = events("access.denied", agent)  # the refusal is on record
+    assert (denied.target_type, denied.target_id) == ("customers.customer", str(customer.pk))
+    assert denied.details == {
+        "rule": "customers.reveal_fields",
+        "via": "page",
+        "resource": f"customers.customer:{customer.pk}",
+        "why": "missing_permission:customers.view_medical",
+    }
 
 
 def test_supervisor_reveals_a_medical_field_with_a_reason(
@@ -111,7 +122,7 @@ def test_supervisor_reveals_a_medical_field_with_a_reason(
 def test_reveals_over_the_limit_get_429_with_a_clear_message(
     agent: User, customer: Customer, settings: Settings, htmx: bool
 ) -> None:
-    settings.REVEAL_RATE = "2/hour"
+    settings.REVEAL_RATE = Rate(2, "hour")
     client = client_for(agent)
     headers = {"HX-Request": "true"} if htmx else {}
     data = {"field": "phones", "reason": "Verifying the caller's identity"}
@@ -127,6 +138,8 @@ def test_reveals_over_the_limit_get_429_with_a_clear_message(
     assert "Too many reveals; try again in" in html
     assert PHONE_E164 not in html
     assert len(events("customer.revealed", agent)) == 2
+    [refusal] = events("customer.reveal_refused", agent)
+    assert refusal.details == {"fields": ["phones"], "why": "reveal_rate"}
 
 
 # --- Notes and interactions ----------------------------------------------------------------

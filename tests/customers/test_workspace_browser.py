@@ -12,11 +12,10 @@ from playwright.sync_api import Locator, expect
 
 from accounts.models import Team, User
 from audit.models import AuditEvent
-from ccplatform.context import Actor
 from customers.models import Customer, Note
 from customers.services.records import customer_create
 from tests.browser import BrowserPage, browser_page_fixture  # noqa: F401 - registers the fixture
-from tests.personas import PASSWORD, current_code
+from tests.personas import PASSWORD, SETUP, current_code
 
 # A fixed place outside the repository, to look at after a run.
 SCREENSHOT = "/tmp/workspace.png"
@@ -67,8 +66,8 @@ def test_agent_searches_reveals_and_notes_without_any_page_showing_a_card_number
     browser_page: BrowserPage, agent: User, team_a: Team
 ) -> None:
     customer = customer_create(
-        actor=Actor.system("test-setup"),
-        team=team_a,
+        caller=SETUP,
+        team_id=team_a.pk,
         values={
             "name": "Maria Lopez",
             "phones": ["+1 415 555 0142"],

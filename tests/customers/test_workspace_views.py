@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from urllib.parse import quote
 
 import pytest
 from django.test import Client
@@ -57,7 +58,17 @@ def test_people_without_customer_access_get_403_and_the_refusal_is_audited(
     response = client_for(user).get(path.format(id=customer.pk))
     assert response.status_code == 403
     assert b"Maria" not in response.content
-    assert events("access.denied", user)[-1].outcome == "denied"
+    rule = "customers.create" if path.endswith("new/") else "customers.view"
+    permission = "add_customer" if path.endswith("new/") else "view_customer"
+    [denied] = events("access.denied", user)
+    assert denied.outcome == "denied"
+    assert (denied.target_type, denied.target_id) == ("page", f"GET {path.format(id=customer.pk)}")
+    assert denied.details == {
+        "rule": rule,
+        "via": "page",
+        "resource": f"GET {path.format(id=customer.pk)}",
+        "why": f"missing_permission:customers.{permission}",
+    }
 
 
 @pytest.mark.parametrize("suffix", ["reveal/", "notes/", "interactions/"])
@@ -69,6 +80,14 @@ def test_people_without_customer_access_cannot_post_to_a_customer(
     data = {"field": "phones", "reason": "x", "body": "x", "channel": "call", "outcome": "resolved"}
     response = client_for(user).post(page_url(customer.pk, suffix), data)
     assert response.status_code == 403
+    rules = {
+        "reveal/": "customers.reveal",
+        "notes/": "customers.add_note",
+        "interactions/": "customers.add_interaction",
+    }
+    [denied] = events("access.denied", user)
+    assert denied.details["rule"] == rules[suffix]
+    assert denied.details["resource"] == f"POST {page_url(customer.pk, suffix)}"
     assert not events("customer.revealed")
     assert not Note.objects.exists()
     assert not Interaction.objects.exists()
@@ -77,7 +96,8 @@ def test_people_without_customer_access_cannot_post_to_a_customer(
 def test_signed_out_visitor_is_sent_to_sign_in(customer: Customer) -> None:
     response = Client().get(page_url(customer.pk))
     assert response.status_code == 302
-    assert response["Location"].startswith("/accounts/login/")
+    assert response["Location"] == f"/accounts/login/?next={quote(page_url(customer.pk), safe='')}"
+    assert not events("access.denied")  # nobody to name: logged, not audited
 
 
 def test_home_links_the_workspace_only_for_people_with_customer_access(
@@ -194,8 +214,9 @@ def test_agent_of_another_team_gets_the_same_404_as_for_a_missing_customer_and_i
     other_agent: User, customer: Customer
 ) -> None:
     client = client_for(other_agent)
+    missing_id = uuid.uuid4()
     hidden = client.get(page_url(customer.pk))
-    missing = client.get(page_url(uuid.uuid4()))
+    missing = client.get(page_url(missing_id))
     assert hidden.status_code == missing.status_code == 404
 
     not_an_id = client.get("/workspace/customers/not-a-uuid/")
@@ -208,9 +229,13 @@ def test_agent_of_another_team_gets_the_same_404_as_for_a_missing_customer_and_i
 
     assert body(hidden.content) == body(missing.content) == body(not_an_id.content)
     assert "Maria" not in body(hidden.content)
-    denied = events("customer.access_denied", other_agent)
-    assert next(e.target_id for e in denied) == str(customer.pk)
+    denied = events("access.denied", other_agent)
+    # Not an id at all does not reach the page (the URL takes a UUID): nothing to record.
+    assert [e.target_id for e in denied] == [str(customer.pk), str(missing_id)]
     assert {e.outcome for e in denied} == {"denied"}
+    assert {(e.details["rule"], e.details["why"]) for e in denied} == {
+        ("customers.visible", "outside_scope_or_missing")
+    }
     assert events("customer.viewed") == []
 
 
@@ -227,7 +252,8 @@ def test_agent_of_another_team_cannot_post_to_a_hidden_customer(
     }
     response = client_for(other_agent).post(page_url(customer.pk, suffix), data)
     assert response.status_code == 404
-    assert events("customer.access_denied", other_agent)
+    [denied] = events("access.denied", other_agent)
+    assert (denied.target_id, denied.details["rule"]) == (str(customer.pk), "customers.visible")
     assert not events("customer.revealed")
     assert not Note.objects.exists()
     assert not Interaction.objects.exists()

@@ -7,12 +7,10 @@ from django.test import Client
 
 from accounts.models import Team, User
 from audit.models import AuditEvent
-from ccplatform.context import Actor
 from customers.models import Customer
 from customers.services.records import customer_create
-from tests.personas import login_verified
+from tests.personas import SETUP, login_verified
 
-SETUP = Actor.system("test-setup")
 PHONE = "+1 415 555 0142"
 PHONE_E164 = "+14155550142"
 CARD = "4111 1111 1111 1111"
@@ -29,7 +27,7 @@ def make_customer(team: Team, **values: object) -> Customer:
         "medical_notes": "Asthma; prefers morning calls",
         **values,
     }
-    return customer_create(actor=SETUP, team=team, values=fields)
+    return customer_create(caller=SETUP, team_id=team.pk, values=fields)
 
 
 @pytest.fixture(name="customer")

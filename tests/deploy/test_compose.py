@@ -128,9 +128,14 @@ def _healthcheck_text(service: dict[str, Any]) -> str:
 
 
 def _variables_read_by_the_platform() -> set[str]:
-    """Every environment variable settings.py and gunicorn.conf.py read (secrets also _FILE)."""
+    """Every environment variable settings.py (and the blocks of ccplatform/config.py it calls)
+    and gunicorn.conf.py read (secrets also as _FILE)."""
     names = {"DJANGO_SETTINGS_MODULE"}
-    sources = [BASE_DIR / "ccplatform" / "settings.py", BASE_DIR / "gunicorn.conf.py"]
+    sources = [
+        BASE_DIR / "ccplatform" / "settings.py",
+        BASE_DIR / "ccplatform" / "config.py",
+        BASE_DIR / "gunicorn.conf.py",
+    ]
     for source in sources:
         text = source.read_text(encoding="utf-8")
         for method, name in re.findall(r'env\.(\w+)\(\s*"([A-Z0-9_]+)"', text):
