@@ -165,12 +165,14 @@ def check(
     key: Scope | str | None = None,
     system: bool = False,
     personal_data: bool = False,
+    message: str = NOT_ALLOWED,
 ) -> Decision:
     """A person holding permission `person` (or ANY person), a key holding scope `key` (or
     ANY key), or, when `system`, a task or command; plus the requirements of each level.
 
     `personal_data` marks rules that reach customers' personal data: the PERSONAL_DATA
-    requirements apply to them (and to no other rule).
+    requirements apply to them (and to no other rule). `message` is what a person is told
+    when they lack the permission (a requirement says its own).
     """
     if key is not None and key != ANY:
         Scope(key)  # an unknown scope name is a programming error, found by any test
@@ -182,7 +184,7 @@ def check(
         if person is None:
             return deny("people_not_allowed", "This is for integrations with an API key.")
         if person != ANY and not caller.has_perm(person):
-            return deny(f"missing_permission:{person}")
+            return deny(f"missing_permission:{person}", message)
         levels: tuple[Level, ...] = (Level.CALLER, Level.PERSON)
     else:
         if key is None:

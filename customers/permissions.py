@@ -55,7 +55,7 @@ def can_reveal(caller: Caller) -> Decision:
 @rule("customers.view_medical")
 def can_view_medical(caller: Caller) -> Decision:
     """See medical fields at all (masked or revealed): people with the permission, never keys."""
-    return check(caller, person="customers.view_medical")
+    return check(caller, person="customers.view_medical", message=MEDICAL_MESSAGE)
 
 
 @rule("customers.reveal_fields")
@@ -100,6 +100,7 @@ def can_write_medical(caller: Caller) -> Decision:
         key=Scope.CUSTOMERS_WRITE,
         system=True,
         personal_data=True,
+        message=MEDICAL_MESSAGE,
     )
 
 
