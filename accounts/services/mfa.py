@@ -79,6 +79,7 @@ def mfa_enrolment_confirm(*, user: User, code: str) -> list[str] | None:
     A wrong code is not recorded here: the sign-in flow (signin_enrolment_confirm) counts it
     as a failed attempt. An account that may not sign in (locked) confirms nothing.
     """
+    user = User.objects.select_for_update().get(pk=user.pk)  # the lock as it is now
     if not (allowed := can_sign_in(user)):
         raise ServiceError(allowed.message)
     devices = AuthenticatorDevice.objects.select_for_update()

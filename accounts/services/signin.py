@@ -169,6 +169,7 @@ def signin_enrolment_confirm(*, user: User, code: str) -> list[str] | None:
     Returns the new recovery codes, or None: a wrong code counts like any failed step, and
     a locked account confirms nothing (its attempt is recorded like a locked OTP step).
     """
+    user = User.objects.select_for_update().get(pk=user.pk)  # the lock as it is now
     if not can_sign_in(user):
         _record_failure(user, step="otp", failure="locked")
         return None

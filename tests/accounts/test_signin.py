@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
@@ -16,15 +17,17 @@ from django.apps import apps
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.test import Client
+from django.utils import timezone
 from django_otp.oath import TOTP
 from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from accounts.forms import GENERIC_SIGN_IN_ERROR
 from accounts.models import AuthenticatorDevice, RecoveryCode, Role, User, UserSession
 from accounts.models.security import hash_recovery_code
-from accounts.services.mfa import mfa_recovery_codes_regenerate
+from accounts.services.mfa import mfa_enrolment_confirm, mfa_recovery_codes_regenerate
 from accounts.services.users import user_create
 from audit.models import AuditEvent
+from ccplatform.errors import ServiceError
 from tests.personas import (
     LOGIN,
     PASSWORD,
@@ -268,6 +271,30 @@ def test_wrong_enrolment_code_shows_an_error_and_counts_as_a_failure(
     failed = AuditEvent.objects.get(action="auth.otp_failed")
     assert_event(failed, actor=f"user:{user.pk}", target=user, outcome="denied")
     assert not RecoveryCode.objects.exists()
+
+
+def test_an_account_locked_during_enrolment_confirms_nothing_even_with_the_right_code(
+    secrets_never_audited: list[str],
+) -> None:
+    # The lock is one rule (accounts.permissions.can_sign_in) that every sign-in step asks;
+    # before, confirming a new authenticator did not, and signed a locked account in.
+    user, client, secret = _at_enrolment()
+    secrets_never_audited.append(secret)
+    User.objects.filter(pk=user.pk).update(locked_until=timezone.now() + timedelta(minutes=30))
+
+    response = client.post(ENROL, {"code": _code_from_secret(secret)})
+
+    assert response.status_code == 200
+    assert "That code did not match" in response.content.decode()
+    assert AuthenticatorDevice.objects.get(user=user).confirmed is False
+    assert not RecoveryCode.objects.exists()
+    assert client.get(SECURITY).status_code == 302  # not signed in
+    refused = AuditEvent.objects.get(action="auth.otp_failed")
+    assert_event(refused, actor=f"user:{user.pk}", target=user, outcome="denied")
+    assert refused.details["failure"] == "locked"
+    assert not AuditEvent.objects.filter(action__in=["mfa.enrolled", "auth.signed_in"]).exists()
+    with pytest.raises(ServiceError, match="locked"):
+        mfa_enrolment_confirm(user=user, code=_code_from_secret(secret))
 
 
 def test_right_enrolment_code_confirms_the_device_signs_in_and_shows_ten_hashed_codes(
