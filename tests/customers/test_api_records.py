@@ -13,7 +13,6 @@ from pytest_django import DjangoAssertNumQueries
 from accounts.models import Team, User
 from customers.crypto import CustomerCipher
 from customers.models import Customer, CustomerLookup
-from customers.selectors import customers_visible_to
 from customers.services.search import customers_search
 from tests.customers.api_support import (
     API,

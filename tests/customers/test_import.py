@@ -15,6 +15,7 @@ from audit.models import AuditEvent
 from ccplatform.crypto.blind_index import LookupKind
 from ccplatform.crypto.data_keys import data_key_unwrap
 from ccplatform.crypto.providers import key_provider
+from ccplatform.errors import AccessDeniedError
 from customers.crypto import CustomerCipher
 from customers.models import Customer, CustomerLookup
 from customers.services.importing import (
@@ -23,7 +24,6 @@ from customers.services.importing import (
     customers_import,
     rows_from_csv,
 )
-from ccplatform.errors import AccessDeniedError
 from customers.services.search import customers_search
 from tests.actions import record
 from tests.personas import SETUP, as_caller, make_person

@@ -55,9 +55,7 @@ def customer(team_a: Team) -> Customer:
 
 
 def reveal(user: User, customer: Customer, fields: list[str], reason: str = "caller check") -> Any:
-    return customer_reveal(
-        caller=as_caller(user), customer=customer, fields=fields, reason=reason
-    )
+    return customer_reveal(caller=as_caller(user), customer=customer, fields=fields, reason=reason)
 
 
 # --- Masks ----------------------------------------------------------------------------------
@@ -291,9 +289,7 @@ def test_a_refused_reveal_over_the_rate_is_itself_recorded(agent: User, team_a: 
         values={"name": "Rita Rate", "phones": ["+1 555 010 0199"]},
     )
     with override_settings(REVEAL_RATE=Rate(1, "hour")):
-        customer_reveal(
-            caller=as_caller(agent), customer=customer, fields=["name"], reason="call"
-        )
+        customer_reveal(caller=as_caller(agent), customer=customer, fields=["name"], reason="call")
         with pytest.raises(RevealLimitError):
             customer_reveal(
                 caller=as_caller(agent), customer=customer, fields=["phones"], reason="call"

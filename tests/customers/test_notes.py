@@ -67,8 +67,7 @@ def audit_text() -> str:
 def test_note_is_stored_encrypted_under_the_customers_own_key(
     agent: User, customer: Customer, other_customer: Customer
 ) -> None:
-    note = customer_note_add(caller=as_agent(agent), customer=customer, body=PLAIN_NOTE
-    )
+    note = customer_note_add(caller=as_agent(agent), customer=customer, body=PLAIN_NOTE)
     note.refresh_from_db()
     assert "mortgage" not in note.body_enc
     assert "mortgage" not in stored_table(NOTE_TABLE)
@@ -125,8 +124,7 @@ def test_note_without_card_data_records_no_security_event(agent: User, customer:
 
 
 def test_note_added_is_audited_with_its_id_only(agent: User, customer: Customer) -> None:
-    note = customer_note_add(caller=as_agent(agent), customer=customer, body=PLAIN_NOTE
-    )
+    note = customer_note_add(caller=as_agent(agent), customer=customer, body=PLAIN_NOTE)
     [event] = events("customer.note_added")
     assert (event.actor_kind, event.actor_id) == ("user", str(agent.pk))
     assert (event.target_type, event.target_id) == ("customers.customer", str(customer.pk))
@@ -308,8 +306,7 @@ def test_history_lists_the_newest_first_and_only_this_customers(
 
 def test_history_is_limited(agent: User, customer: Customer) -> None:
     for number in range(3):
-        customer_note_add(caller=as_agent(agent), customer=customer, body=f"note {number}"
-        )
+        customer_note_add(caller=as_agent(agent), customer=customer, body=f"note {number}")
     assert len(customer_history(as_agent(agent), customer, limit=2)["notes"]) == 2
 
 
