@@ -14,8 +14,8 @@ from playwright.sync_api import Locator, expect
 
 from accounts.models import User
 from audit.models import Alert, AlertRule, AlertStatus, AuditEvent, Severity, VerificationRun
-from audit.search import CUSTOMER_TYPE
 from audit.monitoring.runner import MONITORING
+from audit.search import CUSTOMER_TYPE
 from audit.services import AuditTarget
 from audit.services.alerts import Finding, alert_raise
 from ccplatform.context import Actor

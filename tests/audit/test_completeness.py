@@ -28,7 +28,6 @@ import audit.services
 import customers.services
 from accounts.models import AuthenticatorDevice, Role, Team, User
 from accounts.services import mfa, signin
-from audit import exporting
 from audit.models import Alert, AlertRule, AuditArchive, AuditEvent, Severity, VerificationRun
 from audit.permissions import can_read_events
 from audit.search import EventFilter
@@ -190,13 +189,15 @@ def _broken_chain() -> None:
 
 def _verified(w: World) -> Expected:
     done = verification.audit_verify(caller=SYSTEM, full=True, trigger="command")
-    assert done.ok and not done.alerts
+    assert done.ok
+    assert not done.alerts
     return Expect(SYSTEM, done.run)
 
 
 def _verified_broken(w: World) -> Expected:
     done = verification.audit_verify(caller=SYSTEM, full=True, trigger="command")
-    assert not done.ok and len(done.alerts) == 1
+    assert not done.ok
+    assert len(done.alerts) == 1
     return Expect(SYSTEM, done.run, "failed"), Expect(SYSTEM, done.alerts[0])
 
 
@@ -265,7 +266,8 @@ entry("local_key_version_add", customer_rotation.local_key_version_add, "keys.ve
 # The audit log's own writes: the recorder, alerts, verification, archives, denials, reads.
 entry("audit_record", recording.audit_record, "platform.tested", lambda w: lambda: then(lambda:
     recording.audit_record(actor=SYSTEM.actor, action=TESTED, target=w.customer),
-    Expect(SYSTEM, w.customer)), why="The one recorder itself: every other entry writes through it.")
+    Expect(SYSTEM, w.customer)),
+      why="The one recorder itself: every other entry writes through it.")
 entry("alert_raise", alerts.alert_raise, "alert.raised", lambda w: lambda: Expect(
     SYSTEM, alerts.alert_raise(_finding("ip:192.0.2.1"), caller=SYSTEM)[0]))
 entry("alert_raise_refresh", alerts.alert_raise, (),
@@ -514,13 +516,22 @@ def test_the_allow_list_names_only_existing_uncatalogued_functions() -> None:
     assert sorted(set(ALLOW_LIST) & catalogued) == []
 
 
-def test_the_guard_sees_a_new_service_function(monkeypatch: pytest.MonkeyPatch) -> None:
-    def customer_merge() -> None: ...
+@pytest.mark.parametrize(
+    "module",
+    [customers.services.records, reads, accounts.services.users],
+    ids=lambda module: module.__name__,
+)
+def test_the_guard_sees_a_new_service_function(
+    monkeypatch: pytest.MonkeyPatch, module: ModuleType
+) -> None:
+    def record_merge() -> None: ...
 
-    customer_merge.__module__ = customers.services.records.__name__
-    monkeypatch.setattr(customers.services.records, "customer_merge", customer_merge, raising=False)
-    public = {name for module in _service_modules() for name in _public_functions(module)}
-    assert "customers.services.records.customer_merge" in public
+    record_merge.__module__ = module.__name__
+    monkeypatch.setattr(module, "record_merge", record_merge, raising=False)
+    public = {name for found in _service_modules() for name in _public_functions(found)}
+    assert f"{module.__name__}.record_merge" in public
+    catalogued = {_dotted(service) for case in CATALOGUE for service in case.services}
+    assert f"{module.__name__}.record_merge" in public - catalogued - set(ALLOW_LIST)
 
 
 # --- A failure path audited at the HTTP layer ------------------------------------------------

@@ -13,7 +13,7 @@ from audit.forwarding import FeedError, file_sink, forward_pass, parse_target
 from audit.forwarding.file_sink import FilePosition, JsonlFileSink
 from audit.forwarding.targets import Target
 from audit.models import AuditEvent
-from tests.audit.test_forwarding_syslog import record
+from tests.audit.test_forwarding_syslog import logged_before, record
 
 pytestmark = pytest.mark.django_db
 
@@ -44,8 +44,8 @@ def assert_each_once_in_chain_order(target: Target, events: list[AuditEvent]) ->
 
 def test_file_feed_appends_each_event_once_and_records_its_position(tmp_path: Path) -> None:
     target = file_target(tmp_path)
-    events = record(10)
-    assert forward_pass(target, batch_size=3).delivered == 10
+    events = logged_before() + record(10)
+    assert forward_pass(target, batch_size=3).delivered == len(events)
     assert_each_once_in_chain_order(target, events)
     position = sidecar(target)
     assert position["offset"] == Path(target.path).stat().st_size
@@ -66,32 +66,39 @@ def test_a_crash_between_writing_and_recording_is_undone_on_restart(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     target = file_target(tmp_path)
+    earlier = logged_before()
     events = record(12, actors=1)  # one chain, batches of 4
+    chain = events[0].chain
+    assert all(event.chain < chain for event in earlier)  # written first, in chain order
     real_write = file_sink.write_position
     recorded: list[FilePosition] = []
 
-    def killed_at_second_batch(path: Path, position: FilePosition) -> None:
-        if position.offset and len(recorded) == 1:
+    def killed_at_the_chains_second_batch(path: Path, position: FilePosition) -> None:
+        if position.chains.get(chain) == 8:
             raise KeyboardInterrupt("killed after the append, before the position")
         if position.offset:
             recorded.append(position)
         real_write(path, position)
 
-    monkeypatch.setattr(file_sink, "write_position", killed_at_second_batch)
+    monkeypatch.setattr(file_sink, "write_position", killed_at_the_chains_second_batch)
     with pytest.raises(KeyboardInterrupt):
         forward_pass(target, batch_size=4)
-    assert len(lines_of(target)) == 8  # the second batch is in the file, not recorded
-    assert sidecar(target)["offset"] == recorded[0].offset
+    # The chain's second batch is in the file, not recorded.
+    assert len(lines_of(target)) == len(earlier) + 8
+    assert sidecar(target)["offset"] == recorded[-1].offset
+    assert recorded[-1].chains.get(chain) == 4
 
     monkeypatch.setattr(file_sink, "write_position", real_write)
     assert forward_pass(target, batch_size=4).delivered == 8
-    assert_each_once_in_chain_order(target, events)
-    assert [line["seq"] for line in lines_of(target)] == list(range(1, 13))
+    assert_each_once_in_chain_order(target, earlier + events)
+    assert [line["seq"] for line in lines_of(target) if line["chain"] == chain] == list(
+        range(1, 13)
+    )
 
 
 def test_a_torn_write_is_cut_back_on_restart(tmp_path: Path) -> None:
     target = file_target(tmp_path)
-    events = record(5)
+    events = logged_before() + record(5)
     forward_pass(target)
     with Path(target.path).open("a") as feed:
         feed.write('{"id": 999, "half a li')  # the machine lost power mid-write
@@ -104,6 +111,7 @@ def test_a_failing_disk_leaves_the_position_where_it_was(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     target = file_target(tmp_path)
+    earlier = logged_before()
     record(3, actors=1)
     forward_pass(target)
     before = sidecar(target)
@@ -118,12 +126,12 @@ def test_a_failing_disk_leaves_the_position_where_it_was(
     monkeypatch.undo()
     assert sidecar(target) == before
     assert forward_pass(target).delivered == 3
-    assert len(lines_of(target)) == 6
+    assert len(lines_of(target)) == len(earlier) + 6
 
 
 def test_a_rotated_file_continues_in_a_new_file(tmp_path: Path) -> None:
     target = file_target(tmp_path)
-    first = record(4)
+    first = logged_before() + record(4)
     forward_pass(target)
     Path(target.path).rename(tmp_path / "audit.jsonl.1")
     second = record(3, start=4)

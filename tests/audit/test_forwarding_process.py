@@ -15,7 +15,7 @@ import pytest
 from django.conf import settings
 
 from audit.models import AuditEvent
-from tests.audit.test_forwarding_syslog import record
+from tests.audit.test_forwarding_syslog import logged_before, record
 from tests.processes import child_database_url
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -56,7 +56,7 @@ def line_count(path: Path) -> int:
 
 def test_a_killed_feed_restarts_without_losing_or_repeating_events(tmp_path: Path) -> None:
     path = tmp_path / "feed.jsonl"
-    events = record(600, actors=6)
+    events = logged_before() + record(600, actors=6)
     feed = start_feed(path, "--follow", "--batch=5")
     wait_until(lambda: line_count(path) >= 50, feed)
     feed.kill()  # SIGKILL, wherever it was: maybe between an append and its position
@@ -75,13 +75,14 @@ def test_a_killed_feed_restarts_without_losing_or_repeating_events(tmp_path: Pat
 
 def test_sigterm_stops_the_follow_loop_cleanly(tmp_path: Path) -> None:
     path = tmp_path / "feed.jsonl"
+    earlier = len(logged_before())  # the migration's role sync, sent like any event
     feed = start_feed(path, "--follow")
     record(3)
-    wait_until(lambda: line_count(path) == 3, feed)
+    wait_until(lambda: line_count(path) == earlier + 3, feed)
     record(2, start=3)
-    wait_until(lambda: line_count(path) == 5, feed)
+    wait_until(lambda: line_count(path) == earlier + 5, feed)
     feed.send_signal(signal.SIGTERM)
     output, _ = feed.communicate(timeout=DEADLINE_SECONDS)
     assert feed.returncode == 0, output
     assert "Stopped; the next run continues from the saved position." in output
-    assert line_count(path) == AuditEvent.objects.count() == 5
+    assert line_count(path) == AuditEvent.objects.count() == earlier + 5

@@ -10,17 +10,16 @@ import pytest
 from django.core.management import CommandError, call_command
 from pytest_django import Settings
 
-from audit.alerting import acknowledge, close
+from accounts.models import User
 from audit.models import Alert, AlertRule, AlertStatus, AuditEvent, Severity
 from audit.monitoring import tasks
 from audit.monitoring.access import bulk_access
 from audit.monitoring.runner import RULE_NAMES, Rule, run_monitoring
-from ccplatform.context import Actor
+from audit.services.alerts import alert_acknowledge, alert_close
 from tests.audit.test_monitoring_rules import NOW, views
+from tests.personas import as_caller
 
 pytestmark = pytest.mark.django_db
-
-OFFICER = Actor.user("42")
 
 
 @pytest.fixture(autouse=True)
@@ -79,18 +78,22 @@ def test_a_second_run_over_the_same_window_refreshes_the_alert() -> None:
     assert AuditEvent.objects.filter(action="alert.raised").count() == 1
 
 
-def test_an_acknowledged_alert_is_refreshed_not_raised_again() -> None:
+def test_an_acknowledged_alert_is_refreshed_not_raised_again(compliance_officer: User) -> None:
     views(4)
     (alert_id,) = _bulk_reports()["raised"]
-    acknowledge(Alert.objects.get(pk=alert_id), actor=OFFICER)
+    alert_acknowledge(Alert.objects.get(pk=alert_id), caller=as_caller(compliance_officer))
     assert _bulk_reports()["refreshed"] == [alert_id]
     assert Alert.objects.get().status == AlertStatus.ACKNOWLEDGED
 
 
-def test_events_covered_by_a_closed_alert_do_not_raise_it_again() -> None:
+def test_events_covered_by_a_closed_alert_do_not_raise_it_again(compliance_officer: User) -> None:
     views(4, at=NOW - timedelta(minutes=1))
     (alert_id,) = _bulk_reports()["raised"]
-    close(Alert.objects.get(pk=alert_id), actor=OFFICER, note="Team lead asked for the audit.")
+    alert_close(
+        Alert.objects.get(pk=alert_id),
+        caller=as_caller(compliance_officer),
+        note="Team lead asked for the audit.",
+    )
     assert _bulk_reports(NOW + timedelta(minutes=1)) == {
         "raised": [],
         "refreshed": [],

@@ -1,27 +1,28 @@
 """A broken chain found by verification raises one critical alert, refreshed by later runs.
 
-This rule is not in the runner: audit.alerting.after_verification raises it after each
-verification run (the verification tasks call it).
+This rule is not in the runner: audit.services.verification.audit_verify raises it with
+each verification run (the command, the tasks, the API and the page all call it).
 """
 
 from __future__ import annotations
 
 import pytest
 
-from audit.alerting import after_verification
 from audit.models import Alert, AlertRule, AlertStatus, AuditEvent, Severity
-from audit.verification import verify_chains
-from ccplatform.context import Actor
+from audit.services.verification import audit_verify
+from ccplatform.callers import Caller
 from tests.audit.tampering import on_one_chain, raw, record_events
 
 # Each audit_record commits on its own, as in production (chains are per actor).
 pytestmark = pytest.mark.django_db(transaction=True)
 
-VERIFIER = Actor.system("audit verification")
+VERIFIER = Caller.system("audit verification")
 
 
 def _verify() -> list[Alert]:
-    return after_verification(verify_chains(full=True, make_checkpoints=False), actor=VERIFIER)
+    return audit_verify(
+        caller=VERIFIER, full=True, trigger="schedule", make_checkpoints=False
+    ).alerts
 
 
 def test_an_intact_log_raises_no_alert() -> None:

@@ -27,9 +27,10 @@ def test_verification_is_in_the_beat_schedule() -> None:
 @pytest.mark.django_db(transaction=True)
 def test_the_tasks_verify_sign_and_alert() -> None:
     links = on_one_chain(record_events(3))
+    logged = AuditEvent.objects.count()  # the three, and the migration's role sync
     result = verify_recent.delay().get(timeout=30)
     assert result["ok"] is True
-    assert result["events_checked"] == 3
+    assert result["events_checked"] == logged == 3 + 1
     assert Checkpoint.objects.filter(chain=links[0].chain, seq=3).exists()
     raw("DELETE FROM audit_auditevent WHERE id = %s", [links[1].pk])
     result = verify_all.delay().get(timeout=30)
@@ -39,4 +40,10 @@ def test_the_tasks_verify_sign_and_alert() -> None:
     assert breaks[0]["seq"] == 2
     assert VerificationRun.objects.filter(trigger="schedule").count() == 2
     assert Alert.objects.filter(rule="verification_failed").count() == 1
-    assert AuditEvent.objects.filter(action="audit.verified", outcome="failed").exists()
+    failed = AuditEvent.objects.get(action="audit.verified", outcome="failed")
+    assert (failed.actor_kind, failed.details["kind"], failed.details["trigger"]) == (
+        "system",
+        "full",
+        "schedule",
+    )
+    assert failed.details["broken_chains"] == [links[1].chain]

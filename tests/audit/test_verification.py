@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import pytest
 
-from audit.alerting import after_verification
+from audit.chaining import chain_for
 from audit.checkpoints import latest_checkpoints
-from audit.models import Alert, AlertRule, AuditEvent, Checkpoint, Severity
+from audit.models import Alert, AlertRule, AuditEvent, Checkpoint, Severity, VerificationRun
+from audit.services.verification import audit_verify
 from audit.verification import verify_chains
-from ccplatform.context import Actor
+from ccplatform.callers import Caller
 from tests.audit.tampering import on_one_chain, raw, record_events, rewrite_chain
 
 # Each audit_record commits on its own, as in production: chains are then per actor (inside
 # one transaction, later events join the highest chain it holds; see audit.chaining).
 pytestmark = pytest.mark.django_db(transaction=True)
+
+VERIFIER = Caller.system("verification test")
 
 
 @pytest.fixture
@@ -26,19 +31,27 @@ def links() -> list[AuditEvent]:
 
 
 def _only_break(full: bool = True) -> dict[str, object]:
-    run = verify_chains(full=full, make_checkpoints=False)
-    assert not run.ok
-    assert len(run.breaks) == 1, run.breaks
-    found: dict[str, object] = run.breaks[0]
-    return found
+    """The one break the walk reports (verify_chains only reads: nothing is stored)."""
+    report = verify_chains(full=full)
+    assert len(report.breaks) == 1, report.breaks
+    (found,) = report.breaks.values()
+    return asdict(found)
+
+
+def _verified(*, full: bool = True) -> VerificationRun:
+    """A stored verification run that signs the intact heads, as the scheduled ones do."""
+    return audit_verify(caller=VERIFIER, full=full, trigger="test").run
 
 
 def test_an_intact_log_verifies_and_counts_every_event(links: list[AuditEvent]) -> None:
-    run = verify_chains(full=True, make_checkpoints=False)
-    assert run.ok, run.breaks
-    assert run.events_checked == AuditEvent.objects.count() == 9
-    assert run.chains_checked == len(set(AuditEvent.objects.values_list("chain", flat=True)))
-    assert run.breaks == []
+    report = verify_chains(full=True)
+    assert report.breaks == {}
+    # The nine events of the fixture, and the role sync recorded by the migration.
+    assert report.events_checked == AuditEvent.objects.count() == 9 + 1
+    assert report.chains == set(AuditEvent.objects.values_list("chain", flat=True))
+    assert set(report.intact_ends) == report.chains
+    assert not VerificationRun.objects.exists()  # a walk alone stores nothing
+    assert not AuditEvent.objects.filter(action="audit.verified").exists()
 
 
 def test_an_edited_column_is_reported_at_its_link(links: list[AuditEvent]) -> None:
@@ -103,7 +116,7 @@ def test_a_truncated_tail_is_reported(links: list[AuditEvent]) -> None:
 def test_a_truncated_tail_with_a_rewound_head_is_caught_by_the_checkpoint(
     links: list[AuditEvent],
 ) -> None:
-    assert verify_chains(full=True, make_checkpoints=True).ok
+    assert _verified().ok
     victim_chain = links[0].chain
     assert latest_checkpoints()[victim_chain].seq == 5
     raw("DELETE FROM audit_auditevent WHERE id = %s", [links[4].pk])
@@ -122,7 +135,7 @@ def test_a_rewrite_of_the_whole_chain_is_caught_by_the_signed_checkpoint(
 ) -> None:
     """An attacker recomputes every hash consistently; only the signature they cannot forge."""
 
-    assert verify_chains(full=True, make_checkpoints=True).ok
+    assert _verified().ok
     rewrite_chain(
         links[0].chain,
         column="action",
@@ -135,7 +148,7 @@ def test_a_rewrite_of_the_whole_chain_is_caught_by_the_signed_checkpoint(
 
 
 def test_a_forged_checkpoint_signature_is_reported(links: list[AuditEvent]) -> None:
-    assert verify_chains(full=True, make_checkpoints=True).ok
+    assert _verified().ok
     checkpoint = Checkpoint.objects.get(chain=links[0].chain)
     raw("UPDATE audit_checkpoint SET signature = %s WHERE id = %s", ["0" * 64, checkpoint.pk])
     found = _only_break()
@@ -145,33 +158,44 @@ def test_a_forged_checkpoint_signature_is_reported(links: list[AuditEvent]) -> N
 def test_incremental_runs_start_at_the_last_checkpoint_and_sign_new_heads(
     links: list[AuditEvent],
 ) -> None:
-    first = verify_chains(full=False, make_checkpoints=True)
+    chains = set(AuditEvent.objects.values_list("chain", flat=True))
+    first = _verified(full=False)
     assert first.ok
-    assert first.events_checked == 9
-    assert first.checkpoints_made == len(set(AuditEvent.objects.values_list("chain", flat=True)))
+    assert first.events_checked == 9 + 1  # and the migration's role sync
+    assert first.checkpoints_made == len(chains)
     record_events(2, actor="victim")
-    second = verify_chains(full=False, make_checkpoints=True)
+    second = _verified(full=False)
     assert second.ok
-    assert second.events_checked == 2
-    assert second.checkpoints_made == 1
+    # The two new links, and the first run's own audit.verified event.
+    assert second.events_checked == 2 + 1
+    assert second.checkpoints_made == len({links[0].chain, chain_for("system", VERIFIER.actor.id)})
     assert latest_checkpoints()[links[0].chain].seq == 7
 
 
 def test_a_break_is_audited_and_raises_one_critical_alert(links: list[AuditEvent]) -> None:
     raw("DELETE FROM audit_auditevent WHERE id = %s", [links[1].pk])
-    actor = Actor.system("verification test")
-    run = verify_chains(full=True, make_checkpoints=True)
+    verification = audit_verify(caller=VERIFIER, full=True, trigger="test")
+    run = verification.run
+    assert not verification.ok
     assert run.checkpoints_made >= 1  # intact chains are still signed
     assert not Checkpoint.objects.filter(chain=links[0].chain).exists()
-    (alert,) = after_verification(run, actor=actor)
+    (alert,) = verification.alerts
     assert (alert.rule, alert.severity) == (AlertRule.VERIFICATION_FAILED, Severity.CRITICAL)
     assert alert.subject == f"chain:{links[0].chain}"
     assert alert.details["seq"] == 2
     verified = AuditEvent.objects.filter(action="audit.verified").get()
-    assert verified.outcome == "failed"
+    assert (verified.outcome, verified.actor_id, verified.target_id) == (
+        "failed",
+        VERIFIER.actor.id,
+        str(run.pk),
+    )
     assert verified.details["broken_chains"] == [links[0].chain]
+    assert verified.details["trigger"] == "test"
+    raised = AuditEvent.objects.get(action="alert.raised")
+    assert (raised.actor_id, raised.target_id) == (VERIFIER.actor.id, str(alert.pk))
     # A second run over the same break refreshes the alert instead of raising another.
-    after_verification(verify_chains(full=True), actor=actor)
+    again = audit_verify(caller=VERIFIER, full=True, trigger="test")
+    assert [refreshed.pk for refreshed in again.alerts] == [alert.pk]
     assert Alert.objects.filter(rule=AlertRule.VERIFICATION_FAILED).count() == 1
 
 

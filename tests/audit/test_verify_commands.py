@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from audit.models import Alert, AuditEvent
+from audit.models import Alert, AuditEvent, Checkpoint
 from tests.audit.tampering import on_one_chain, raw, record_events, rewrite_chain
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -20,13 +20,21 @@ def _run(*args: str) -> str:
     return out.getvalue()
 
 
+def _chains() -> int:
+    return len(set(AuditEvent.objects.values_list("chain", flat=True)))
+
+
 def test_verify_reports_an_intact_log_and_signs_heads() -> None:
     record_events(3)
+    # The three events and the migration's role sync (on a chain of its own, here).
+    events, chains = AuditEvent.objects.count(), _chains()
+    assert (events, chains) == (3 + 1, 2)
     output = _run("audit_verify")
-    assert "full verification: 3 events checked on 1 chains" in output
+    assert f"full verification: {events} events checked on {chains} chains" in output
     assert "intact" in output
-    assert "signed 1 new checkpoint(s)" in output
-    assert "0 events checked" not in _run("audit_verify", "--incremental")
+    assert f"signed {chains} new checkpoint(s)" in output
+    # Since then: the first run's own audit.verified event, on the command's chain.
+    assert "1 events checked" in _run("audit_verify", "--incremental")
 
 
 def test_verify_names_the_broken_link_exits_1_and_raises_an_alert() -> None:
@@ -47,7 +55,9 @@ def test_an_exported_checkpoint_file_catches_a_rewrite_of_everything(tmp_path: P
     _run("audit_verify")
     exported = tmp_path / "checkpoints.jsonl"
     call_command("audit_checkpoints", "--export", str(exported), stderr=StringIO())
-    assert "all 1 exported checkpoint(s) match" in _run(
+    signed = Checkpoint.objects.count()  # the tampered chain's and the role sync's
+    assert signed == 2
+    assert f"all {signed} exported checkpoint(s) match" in _run(
         "audit_checkpoints", "--check", str(exported)
     )
     # Rewrite the chain consistently and drop the checkpoints: the database alone looks fine.
@@ -59,15 +69,16 @@ def test_an_exported_checkpoint_file_catches_a_rewrite_of_everything(tmp_path: P
     )
     raw("DELETE FROM audit_checkpoint")
     assert "intact" in _run("audit_verify", "--no-checkpoints")
-    with pytest.raises(CommandError, match="1 of 1 checkpoint"):
+    with pytest.raises(CommandError, match=f"1 of {signed} checkpoint"):
         _run("audit_checkpoints", "--check", str(exported))
 
 
 def test_check_refuses_a_file_that_is_not_an_export(tmp_path: Path) -> None:
+    before = AuditEvent.objects.count()
     bogus = tmp_path / "bogus.jsonl"
     bogus.write_text('{"chain": 1}\n', encoding="utf-8")
     with pytest.raises(CommandError, match="line 1 is not an exported checkpoint"):
         _run("audit_checkpoints", "--check", str(bogus))
     with pytest.raises(CommandError, match="cannot read"):
         _run("audit_checkpoints", "--check", str(tmp_path / "missing.jsonl"))
-    assert not AuditEvent.objects.exists()
+    assert AuditEvent.objects.count() == before

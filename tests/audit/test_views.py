@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from urllib.parse import unquote
 
 import pytest
 from django.db import connection
@@ -49,6 +50,12 @@ _OFFICER_ONLY_PAGES = [
     reverse("audit:export", kwargs={"fmt": "csv"}),
     reverse("audit:alerts"),
 ]
+# The rule each page asks, and the permission it names when it refuses.
+_RULES = {
+    **dict.fromkeys(_LOG_PAGES, ("audit.read_events", "audit.view_auditevent")),
+    _OFFICER_ONLY_PAGES[0]: ("audit.export_events", "audit.export_auditevent"),
+    _OFFICER_ONLY_PAGES[1]: ("audit.read_alerts", "audit.view_alert"),
+}
 
 
 def _shown_ids(response: object) -> list[int]:
@@ -76,7 +83,15 @@ def _refused(client: Client, user: User, page: str) -> None:
     refusal = AuditEvent.objects.filter(action="access.denied").latest("id")
     assert (refusal.actor_kind, refusal.actor_id) == ("user", str(user.pk))
     assert refusal.outcome == "denied"
-    assert refusal.details["why"].startswith("missing_permission:audit.")
+    entry_point = f"GET {unquote(page)}"  # the path as the request has it (decoded)
+    assert (refusal.target_type, refusal.target_id) == ("page", entry_point[:64])
+    rule, permission = _RULES[page]
+    assert refusal.details == {
+        "rule": rule,
+        "via": "page",
+        "resource": entry_point,
+        "why": f"missing_permission:{permission}",
+    }
     assert not AuditEvent.objects.filter(action__in=["audit.searched", "audit.exported"]).exists()
 
 
@@ -260,7 +275,8 @@ def test_every_search_page_is_audited_with_its_filter_and_page_size(
     event = AuditEvent.objects.get(action="audit.searched")
     assert (event.actor_kind, event.actor_id) == ("user", str(compliance_officer.pk))
     assert event.details == {
-        "page": "search",
+        "via": "page",
+        "view": "search",
         "filter": {"actor": f"user:{agent.pk}", "action": "customer.*"},
         "page_size": 20,
         "shown": 1,

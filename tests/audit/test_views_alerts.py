@@ -9,16 +9,16 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import User
-from audit.alerting import Finding, acknowledge, close, raise_alert
+from accounts.models import Role, User
 from audit.models import Alert, AlertRule, AlertStatus, AuditEvent, Severity
-from ccplatform.context import Actor
-from tests.personas import login_verified
+from audit.services.alerts import Finding, alert_acknowledge, alert_close, alert_raise
+from ccplatform.callers import Caller
+from tests.personas import as_caller, login_verified, make_person
 
 pytestmark = pytest.mark.django_db
 
 QUEUE = reverse("audit:alerts")
-MONITOR = Actor.system("monitoring")
+MONITOR = Caller.system("monitoring")
 
 
 @pytest.fixture
@@ -26,9 +26,15 @@ def officer(client: Client, compliance_officer: User) -> Client:
     return login_verified(client, compliance_officer)
 
 
+@pytest.fixture
+def colleague(db: None) -> Caller:
+    """Another compliance officer, who handled some alerts before (people handle alerts)."""
+    return as_caller(make_person("comply.cora", Role.COMPLIANCE_OFFICER))
+
+
 def _alert(severity: Severity, subject: str, rule: AlertRule = AlertRule.BULK_ACCESS) -> Alert:
     now = timezone.now()
-    alert, _created = raise_alert(
+    alert, _created = alert_raise(
         Finding(
             rule=rule,
             severity=severity,
@@ -39,7 +45,7 @@ def _alert(severity: Severity, subject: str, rule: AlertRule = AlertRule.BULK_AC
             last_seen=now,
             details={},
         ),
-        actor=MONITOR,
+        caller=MONITOR,
     )
     return alert
 
@@ -57,12 +63,16 @@ def _close(alert: Alert) -> str:
     return reverse("audit:alert_close", kwargs={"alert_id": alert.pk})
 
 
-def test_queue_shows_active_alerts_most_severe_first(officer: Client, agent: User) -> None:
+def test_queue_shows_active_alerts_most_severe_first(
+    officer: Client, agent: User, colleague: Caller
+) -> None:
     low = _alert(Severity.LOW, "ip:10.0.0.1")
     critical = _alert(Severity.CRITICAL, "chain:3", AlertRule.VERIFICATION_FAILED)
     high = _alert(Severity.HIGH, f"user:{agent.pk}")
-    acknowledged = acknowledge(_alert(Severity.MEDIUM, "ip:10.0.0.2"), actor=MONITOR)
-    done = close(_alert(Severity.CRITICAL, "ip:10.0.0.3"), actor=MONITOR, note="False alarm.")
+    acknowledged = alert_acknowledge(_alert(Severity.MEDIUM, "ip:10.0.0.2"), caller=colleague)
+    done = alert_close(
+        _alert(Severity.CRITICAL, "ip:10.0.0.3"), caller=colleague, note="False alarm."
+    )
 
     response = officer.get(QUEUE)
     assert response.status_code == 200
@@ -76,7 +86,7 @@ def test_queue_shows_active_alerts_most_severe_first(officer: Client, agent: Use
     assert _shown(officer.get(QUEUE, {"status": "all"}))[-1] == str(done.pk)
     first_view = AuditEvent.objects.filter(action="alert.listed").order_by("id").first()
     assert first_view is not None
-    assert first_view.details == {"status": "active", "shown": 4}
+    assert first_view.details == {"via": "page", "filter": {"status": "active"}, "shown": 4}
 
 
 def test_unknown_status_filter_gets_400(officer: Client) -> None:
@@ -124,15 +134,17 @@ def test_closing_without_a_note_is_refused_with_400(officer: Client) -> None:
     assert alert.status == AlertStatus.OPEN
 
 
-def test_acknowledging_twice_is_refused_with_400(officer: Client) -> None:
-    alert = acknowledge(_alert(Severity.LOW, "ip:10.0.0.9"), actor=MONITOR)
+def test_acknowledging_twice_is_refused_with_400(officer: Client, colleague: Caller) -> None:
+    alert = alert_acknowledge(_alert(Severity.LOW, "ip:10.0.0.9"), caller=colleague)
     response = officer.post(_ack(alert))
     assert response.status_code == 400
     assert "Only an open alert can be acknowledged" in response.content.decode()
 
 
-def test_closing_a_closed_alert_is_refused_and_the_typed_note_kept(officer: Client) -> None:
-    alert = close(_alert(Severity.LOW, "ip:10.0.0.9"), actor=MONITOR, note="Done.")
+def test_closing_a_closed_alert_is_refused_and_the_typed_note_kept(
+    officer: Client, colleague: Caller
+) -> None:
+    alert = alert_close(_alert(Severity.LOW, "ip:10.0.0.9"), caller=colleague, note="Done.")
     response = officer.post(_close(alert), {"note": "Second thoughts"})
     assert response.status_code == 400
     assert "already closed" in response.content.decode()
@@ -161,6 +173,11 @@ def test_security_admins_cannot_act_on_alerts(client: Client, security_admin: Us
     assert response.status_code == 403
     alert.refresh_from_db()
     assert alert.status == AlertStatus.OPEN
-    assert AuditEvent.objects.filter(
-        action="access.denied", actor_id=str(security_admin.pk)
-    ).exists()
+    refusal = AuditEvent.objects.get(action="access.denied", actor_id=str(security_admin.pk))
+    assert (refusal.target_type, refusal.target_id) == ("page", f"POST {_close(alert)}"[:64])
+    assert refusal.details == {
+        "rule": "audit.handle_alerts",
+        "via": "page",
+        "resource": f"POST {_close(alert)}",
+        "why": "missing_permission:audit.change_alert",
+    }

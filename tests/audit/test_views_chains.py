@@ -43,6 +43,7 @@ def test_verify_now_checks_signs_and_shows_an_intact_log(
     assert run.checkpoints_made >= 1
     verified = AuditEvent.objects.get(action="audit.verified")
     assert (verified.actor_kind, verified.actor_id) == ("user", str(compliance_officer.pk))
+    assert (verified.details["kind"], verified.details["trigger"]) == ("incremental", "page")
 
     html = officer.get(CHAINS).content.decode()
     assert "Verified:" in html
@@ -74,6 +75,13 @@ def test_only_verifiers_may_verify(client: Client, security_admin: User) -> None
     assert f'action="{VERIFY}"' not in page  # they may look (audit.view_auditevent), not verify
     assert client.post(VERIFY).status_code == 403
     assert not VerificationRun.objects.exists()
+    refusal = AuditEvent.objects.get(action="access.denied", actor_id=str(security_admin.pk))
+    assert refusal.details == {
+        "rule": "audit.verify",
+        "via": "page",
+        "resource": f"POST {VERIFY}",
+        "why": "missing_permission:audit.verify_auditevent",
+    }
 
 
 def test_verify_is_post_only(officer: Client) -> None:

@@ -77,7 +77,7 @@ def test_customer_page_groups_the_events_about_the_customer_by_actor(
     assert "3 actors" in html
 
     event = AuditEvent.objects.get(action="audit.searched")
-    assert event.details["page"] == "customer"
+    assert (event.details["via"], event.details["view"]) == ("page", "customer")
     assert event.details["filter"] == {"customer": str(CUSTOMER)}
     assert event.details["shown"] == 5
 
@@ -104,7 +104,9 @@ def test_actor_page_lists_what_the_actor_touched(
         details={"customers": [str(CUSTOMER), str(OTHER_CUSTOMER)], "page": 1},
     )
     record(
-        actor=Actor.user(agent.pk), action="user.updated", target=AuditTarget("accounts.user", "7")
+        actor=Actor.user(agent.pk),
+        action="user.role_changed",
+        target=AuditTarget("accounts.user", "7"),
     )
     record(
         actor=Actor.user(supervisor.pk), action="customer.viewed", target=_customer(OTHER_CUSTOMER)
@@ -121,9 +123,9 @@ def test_actor_page_lists_what_the_actor_touched(
     assert "1 customer acted on, 1 more seen only on list pages." in html
     assert f'href="{_customer_page(CUSTOMER)}"' in html
     assert len(re.findall(r'data-event-id="', html)) == 4
-    assert AuditEvent.objects.get(action="audit.searched").details["filter"] == {
-        "actor": f"user:{agent.pk}"
-    }
+    searched = AuditEvent.objects.get(action="audit.searched")
+    assert (searched.details["via"], searched.details["view"]) == ("page", "actor")
+    assert searched.details["filter"] == {"actor": f"user:{agent.pk}"}
 
 
 def test_actor_page_of_a_system_job_with_spaces_in_its_name(officer: Client) -> None:

@@ -11,7 +11,7 @@ from audit.actions import Action, catalogue
 from audit.api.permissions import CanReadEvents
 from audit.api.queries import validate_query
 from audit.api.serializers import ActionList, ActionSerializer
-from ccplatform.api.schema import ERROR_RESPONSES
+from ccplatform.api.schema import VALIDATION_RESPONSES
 
 TAG = ["audit"]
 
@@ -41,7 +41,7 @@ class ActionListApi(APIView):
             "events by these names (`action=`), or by a prefix such as `customer.*`; a SIEM "
             "can map the severity. Generated from the registry:\n\n" + catalogue_text(catalogue())
         ),
-        responses={200: ActionList, **ERROR_RESPONSES},
+        responses={200: ActionList, **VALIDATION_RESPONSES},
     )
     def get(self, request: Request) -> Response:
         validate_query(request)
