@@ -193,6 +193,8 @@ def test_the_actions_endpoint_refuses_people_without_the_log(agent: User) -> Non
 def test_the_api_schema_documents_every_action_from_the_registry() -> None:
     schema = Client().get("/api/schema/?format=json").json()
     description = schema["paths"]["/api/v1/audit/actions/"]["get"]["description"]
-    missing = [action.name for action in catalogue() if f"`{action.name}`" not in description]
+    # Built once, from the declarations every app makes at start (not the tests' own).
+    product = [action.name for action in catalogue() if action.name not in TEST_ONLY]
+    missing = [name for name in product if f"`{name}`" not in description]
     assert missing == []
     assert "reveal_denied" not in str(schema)
