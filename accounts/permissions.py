@@ -17,6 +17,7 @@ from ccplatform.permissions import (
     ANY,
     Decision,
     allow_if,
+    any_of,
     check,
     deny,
     first_refusal,
@@ -67,8 +68,7 @@ def can_use_admin(caller: Caller) -> Decision:
 
 @rule("accounts.view_users")
 def can_view_users(caller: Caller) -> Decision:
-    managing = can_manage_users(caller)
-    return managing if managing else check(caller, person="accounts.view_user")
+    return any_of(can_manage_users(caller), check(caller, person="accounts.view_user"))
 
 
 @rule("accounts.manage_users")
@@ -104,14 +104,12 @@ def can_reset_mfa(caller: Caller) -> Decision:
 
 @rule("accounts.view_roles")
 def can_view_roles(caller: Caller) -> Decision:
-    managing = can_manage_users(caller)
-    return managing if managing else check(caller, person="auth.view_group")
+    return any_of(can_manage_users(caller), check(caller, person="auth.view_group"))
 
 
 @rule("accounts.view_teams")
 def can_view_teams(caller: Caller) -> Decision:
-    managing = can_manage_teams(caller)
-    return managing if managing else check(caller, person="accounts.view_team")
+    return any_of(can_manage_teams(caller), check(caller, person="accounts.view_team"))
 
 
 @rule("accounts.add_teams")
@@ -127,8 +125,7 @@ def can_manage_teams(caller: Caller) -> Decision:
 
 @rule("accounts.view_api_keys")
 def can_view_api_keys(caller: Caller) -> Decision:
-    managing = can_manage_api_keys(caller)
-    return managing if managing else check(caller, person="accounts.view_serviceapikey")
+    return any_of(can_manage_api_keys(caller), check(caller, person="accounts.view_serviceapikey"))
 
 
 @rule("accounts.manage_api_keys")

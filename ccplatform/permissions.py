@@ -62,8 +62,13 @@ def allow_if(condition: bool, why: str, message: str = NOT_ALLOWED) -> Decision:
 
 
 def first_refusal(*decisions: Decision) -> Decision:
-    """The first refusal among `decisions`, else allowed (arguments are evaluated eagerly)."""
+    """All must allow: the first refusal among `decisions`, else allowed."""
     return next((decision for decision in decisions if not decision), ALLOWED)
+
+
+def any_of(*decisions: Decision) -> Decision:
+    """One is enough: allowed if any allows, else the last refusal (the narrowest rule)."""
+    return next((decision for decision in decisions if decision), decisions[-1])
 
 
 # --- Named rules -------------------------------------------------------------------------

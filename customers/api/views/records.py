@@ -142,7 +142,7 @@ class CustomerRetrieveApi(APIView):
         summary="Get a customer (masked)",
         description=(
             "A customer outside the caller's scope and a missing id give the same 404, and "
-            "the attempt is audited (`customer.access_denied`)."
+            "the attempt is audited (`access.denied`, rule `customers.visible`)."
         ),
         responses={200: MaskedCustomerSerializer, **VALIDATION_RESPONSES, **INTEGRITY_RESPONSE},
     )
