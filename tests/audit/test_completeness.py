@@ -432,19 +432,10 @@ NO_PERSONAL_DATA = "touches no personal or security data"
 ALLOW_LIST = {
     "accounts.services.mfa.confirmed_totp_device": "selector: whether a device exists",
     "accounts.services.sessions.session_public_id": "a hash of the session key, for display",
-    # Import: reading and parsing the file keeps values in memory only; saving is audited.
-    "customers.services.importing.format_for": "the format from a file name",
-    "customers.services.importing.rows_from_csv": "parses rows in memory",
-    "customers.services.importing.rows_from_jsonl": "parses rows in memory",
     # Writing a batch's rows (COPY or bulk_create) inside customers_import_batch, which audits.
     "customers.services.copying.copy_supported": "whether COPY is available",
     "customers.services.copying.copy_rows": "writes rows for customers_import_batch",
     "customers.services.copying.insert_many": "writes rows for customers_import_batch",
-    "customers.services.importing.text_lines": "decodes lines in memory",
-    "customers.services.importing.read_rows": "parses rows in memory",
-    "customers.services.importing.RowError.describe": "line number and field messages only",
-    "customers.services.importing.ImportReport.reject": "counts in memory",
-    "customers.services.importing.ImportReport.summary": "counts as text",
     "customers.services.rescan.RescanProgress.line": "counts as text",
     # Key rotation: registry, reports (counts and row ids) and instructions.
     "customers.services.rotation.CustomerLookupRecompute.pending": "a count",
