@@ -12,8 +12,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ccplatform.permissions import declare_permission, public_endpoint
-from tests.ccplatform.url_walk import iter_endpoints, undeclared_endpoints
+from ccplatform.gate import GatePermission
+from ccplatform.permissions import (
+    PUBLIC,
+    declare_permission,
+    declared_permission,
+    declared_rules,
+    public_endpoint,
+    rule_name,
+)
+from tests.ccplatform.url_walk import Endpoint, iter_endpoints, undeclared_endpoints
 
 
 def test_every_endpoint_of_the_project_declares_its_permission() -> None:
@@ -152,3 +160,71 @@ def test_walker_trusts_only_the_admin_sites_own_include() -> None:
         ]
     )
     assert list(problems) == ["other/page/"]
+
+
+# --- One gate: every product endpoint asks a named rule of the gate -------------------------
+
+
+def _gate_rule_of(endpoint: Endpoint) -> str | None:
+    """The rule name an endpoint asks (a gate page or gate API class), PUBLIC, or None."""
+    view_class = getattr(endpoint.callback, "cls", None)
+    if view_class is None:
+        return declared_permission(endpoint.callback)
+    classes = view_class.permission_classes
+    if classes and all(klass is AllowAny for klass in classes):
+        return PUBLIC
+    if classes and all(issubclass(klass, GatePermission) for klass in classes):
+        return ",".join(rule_name(klass.predicate) for klass in classes)
+    return None
+
+
+def test_every_product_endpoint_asks_a_declared_rule_of_the_gate_or_is_public() -> None:
+    rules = declared_rules()
+    problems = []
+    for endpoint in iter_endpoints():
+        if "admin" in endpoint.app_names:
+            continue  # the admin site asks accounts.use_admin (tests/ccplatform/test_gate_walk.py)
+        asked = _gate_rule_of(endpoint)
+        if asked == PUBLIC:
+            continue
+        if asked is None or not set(asked.split(",")) <= set(rules):
+            problems.append(f"{endpoint.route} -> {endpoint.view_name}: {asked}")
+    assert problems == []
+
+
+def test_public_endpoints_are_only_the_sign_in_steps_health_and_the_api_description() -> None:
+    public = sorted(
+        endpoint.route
+        for endpoint in iter_endpoints()
+        if "admin" not in endpoint.app_names and _gate_rule_of(endpoint) == PUBLIC
+    )
+    assert public == sorted(
+        [
+            "",
+            "healthz",
+            "readyz",
+            "accounts/login/",
+            "accounts/verify/",
+            "accounts/enrol/",
+            "accounts/logout/",
+            "accounts/password-reset/",
+            "accounts/password-reset/sent/",
+            "accounts/password-reset/<uidb64>/<token>/",
+            "accounts/password-reset/done/",
+            "api/schema/",
+            "api/docs/",
+        ]
+    )
+
+
+def test_a_drf_class_of_its_own_or_a_bare_declaration_is_not_the_gate() -> None:
+    own = Endpoint("x/", ExplicitPermissionApi.as_view(), (), ())
+    declared = Endpoint("y/", ruled_view, (), ())  # declares "customers.view" by hand
+    assert _gate_rule_of(own) is None
+    assert _gate_rule_of(declared) == "customers.view"  # a name: the rule test checks it
+
+    def made_up(request: HttpRequest) -> HttpResponse:
+        return HttpResponse("")
+
+    undeclared_name = Endpoint("z/", declare_permission(made_up, "made.up"), (), ())
+    assert _gate_rule_of(undeclared_name) not in declared_rules()
