@@ -116,7 +116,9 @@ def declared_rules() -> dict[str, Callable[..., Decision]]:
 class Level(StrEnum):
     CALLER = "caller"  # every person and every key
     PERSON = "person"  # every person
-    PERSONAL_DATA = "personal_data"  # every rule that reaches customers' personal data
+    # Every rule that shows or changes customers' personal data in plain text (masked reads
+    # are not among them): where "no personal data while training is overdue" belongs.
+    PERSONAL_DATA = "personal_data"
 
 
 type Requirement = Callable[[Caller], Decision]
@@ -175,8 +177,8 @@ def check(
     """A person holding permission `person` (or ANY person), a key holding scope `key` (or
     ANY key), or, when `system`, a task or command; plus the requirements of each level.
 
-    `personal_data` marks rules that reach customers' personal data: the PERSONAL_DATA
-    requirements apply to them (and to no other rule). `message` is what a person is told
+    `personal_data` marks rules that show or change customers' personal data in plain text:
+    the PERSONAL_DATA requirements apply to them (and to no other rule). `message` is what a person is told
     when they lack the permission (a requirement says its own).
     """
     if key is not None and key != ANY:
