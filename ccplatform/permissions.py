@@ -178,8 +178,8 @@ def check(
     ANY key), or, when `system`, a task or command; plus the requirements of each level.
 
     `personal_data` marks rules that show or change customers' personal data in plain text:
-    the PERSONAL_DATA requirements apply to them (and to no other rule). `message` is what a person is told
-    when they lack the permission (a requirement says its own).
+    the PERSONAL_DATA requirements apply to them (and to no other rule). `message` is what a
+    person is told when they lack the permission (a requirement says its own).
     """
     if key is not None and key != ANY:
         Scope(key)  # an unknown scope name is a programming error, found by any test

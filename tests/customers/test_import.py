@@ -17,8 +17,8 @@ from ccplatform.crypto.data_keys import data_key_unwrap
 from ccplatform.crypto.providers import key_provider
 from ccplatform.errors import AccessDeniedError
 from customers.crypto import CustomerCipher
-from customers.models import Customer, CustomerLookup
 from customers.import_rows import MAX_LINE_BYTES, SourceRow, rows_from_csv
+from customers.models import Customer, CustomerLookup
 from customers.services.importing import customers_import
 from customers.services.search import customers_search
 from tests.actions import record
