@@ -353,3 +353,52 @@ def caches(redis_url: str | None, var_dir: Path) -> dict[str, Any]:
             "LOCATION": str(var_dir / "cache"),
         }
     }
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How long a task may run, against how long the broker keeps its message hidden."""
+
+    visibility_timeout: int
+    time_limit: int
+    slice_seconds: int
+
+    @property
+    def soft_time_limit(self) -> int:
+        """When a task is told to stop (SoftTimeLimitExceeded), before it is killed."""
+        return self.time_limit - max(1, self.time_limit // 10)
+
+    def transport_options(self) -> dict[str, Any]:
+        """Redis (and SQS) hide a delivered message for `visibility_timeout`; a message whose
+        worker died becomes deliverable again then, found by a sweep every few seconds (kombu
+        scans only every 10th sweep by default, which makes a recovery take 100 s longer)."""
+        return {
+            "visibility_timeout": self.visibility_timeout,
+            "unacked_restore_interval": min(10, max(1, self.visibility_timeout // 6)),
+            "unacked_restore_throttle": 1,
+        }
+
+
+def task_delivery(env: Env) -> Delivery:
+    """The three limits, which must nest: a slice of work < the task time limit < the
+    visibility timeout. A task still running when its message becomes visible again would
+    be handed to a second worker, so an order the other way round stops the process."""
+    delivery = Delivery(
+        visibility_timeout=env.integer("CELERY_VISIBILITY_TIMEOUT_SECONDS", 600, minimum=6),
+        time_limit=env.integer("CELERY_TASK_TIME_LIMIT_SECONDS", 300, minimum=2),
+        slice_seconds=env.integer("TASK_SLICE_SECONDS", 60, minimum=1),
+    )
+    if delivery.time_limit >= delivery.visibility_timeout:
+        raise ConfigurationError(
+            f"CELERY_TASK_TIME_LIMIT_SECONDS ({delivery.time_limit}) must be shorter than "
+            f"CELERY_VISIBILITY_TIMEOUT_SECONDS ({delivery.visibility_timeout}): a task still "
+            "running when its message becomes visible again is handed to a second worker"
+        )
+    if delivery.slice_seconds >= delivery.soft_time_limit:
+        raise ConfigurationError(
+            f"TASK_SLICE_SECONDS ({delivery.slice_seconds}) must be shorter than the task's "
+            f"soft time limit ({delivery.soft_time_limit} s, from "
+            "CELERY_TASK_TIME_LIMIT_SECONDS): a slice of batches must end before the task is "
+            "told to stop"
+        )
+    return delivery

@@ -27,6 +27,7 @@ from ccplatform.config import (
     filesystem_broker,
     mailers,
     read_dotenv,
+    task_delivery,
     time_zone,
     working_days,
     working_hours,
@@ -75,6 +76,8 @@ try:
     API_THROTTLE_ANON = str(env.rate("API_THROTTLE_ANON", "60/minute"))
     API_THROTTLE_USER = str(env.rate("API_THROTTLE_USER", "600/minute"))
     HEARTBEAT_SECONDS = env.integer("CELERY_HEARTBEAT_SECONDS", 60, minimum=1)
+    # No task outlives the broker's visibility timeout (ccplatform/jobs.py, README "Tasks").
+    DELIVERY = task_delivery(env)
     DATA_UPLOAD_MAX_MEMORY_SIZE = env.integer("MAX_REQUEST_BYTES", 1_048_576, minimum=1024)
     TRUSTED_PROXY_COUNT = env.integer("TRUSTED_PROXY_COUNT", 0, minimum=0)
     API_THROTTLE_KEY = str(env.rate("API_THROTTLE_KEY", "1200/minute"))
@@ -345,12 +348,16 @@ SPECTACULAR_SETTINGS = {
 
 if CELERY_BROKER_URL:
     CELERY_RESULT_BACKEND = REDIS_URL or None
+    CELERY_BROKER_TRANSPORT_OPTIONS = DELIVERY.transport_options()
 else:
     # The embedded default's broker needs no server: messages are files under var/broker.
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS, CELERY_RESULT_BACKEND = filesystem_broker(VAR_DIR)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_HEARTBEAT_SECONDS = HEARTBEAT_SECONDS
+CELERY_TASK_TIME_LIMIT = DELIVERY.time_limit
+CELERY_TASK_SOFT_TIME_LIMIT = DELIVERY.soft_time_limit
+TASK_SLICE_SECONDS = DELIVERY.slice_seconds
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
 
 # --- Logging (JSON lines, request id on every line, personal values scrubbed) --------------

@@ -7,7 +7,8 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from ccplatform.callers import Caller
-from ccplatform.crypto.rotation import DEFAULT_BATCH_SIZE, rotation_job, rotation_run
+from ccplatform.crypto.rotation import DEFAULT_BATCH_SIZE, RunResult, rotation_job, rotation_run
+from ccplatform.jobs import Budget, run_exclusively
 
 HEARTBEAT_CACHE_KEY = "ccplatform:heartbeat"
 TASK_MAX_BATCHES = 100
@@ -38,18 +39,27 @@ def rotate_keys(
     """Run rotation batches of one job (`manage.py rotate_keys` does the same in the shell).
 
     Takes a job name and a row id to resume after, never personal data. After `max_batches`
-    it sends itself again from where it stopped, so no single task runs for hours and a
-    redelivered task (its worker died) repeats at most one task's batches, which are no-ops
-    for rows already rotated.
+    or TASK_SLICE_SECONDS it sends itself again from where it stopped, so no task outlives
+    the visibility timeout and a redelivered task (its worker died) repeats at most one
+    task's batches, which are no-ops for rows already rotated. One copy of a job runs at a
+    time (ccplatform.jobs): a second copy handed out meanwhile does nothing and says so.
     """
-    result = rotation_run(
-        rotation_job(job),
-        caller=Caller.system("rotate_keys task"),
-        batch_size=batch_size,
-        max_batches=max_batches,
-        after=after,
-    )
+
+    def slice_of_batches() -> RunResult:
+        return rotation_run(
+            rotation_job(job),
+            caller=Caller.system("rotate_keys task"),
+            batch_size=batch_size,
+            max_batches=max_batches,
+            after=after,
+            budget=Budget(),
+        )
+
+    result = run_exclusively(f"rotate_keys:{job}", slice_of_batches)
+    if not isinstance(result, RunResult):
+        return result  # another copy holds the job's lease
     if not result.complete:
+        # Sent once the lease is released, so the next slice can take it.
         rotate_keys.delay(
             job=job, after=result.last, batch_size=batch_size, max_batches=max_batches
         )

@@ -19,6 +19,7 @@ from audit.forwarding.locking import single_pass
 from audit.forwarding.syslog_sinks import SyslogSink
 from audit.forwarding.targets import Target, TargetKind
 from audit.models import AuditEvent, ChainHead
+from ccplatform.jobs import Budget
 
 DEFAULT_BATCH = 500
 MAX_BATCH = 5000
@@ -63,8 +64,14 @@ def chain_batches(chain: int, *, after: int, upto: int, size: int) -> Iterator[l
         after = batch[-1].seq
 
 
-def forward_pass(target: Target, *, batch_size: int = DEFAULT_BATCH) -> PassReport:
-    """Send what `target` has not had yet; FeedError (position kept) if it cannot."""
+def forward_pass(
+    target: Target, *, batch_size: int = DEFAULT_BATCH, budget: Budget | None = None
+) -> PassReport:
+    """Send what `target` has not had yet; FeedError (position kept) if it cannot.
+
+    With a `budget` (the scheduled task's slice of time) the pass stops after the batch that
+    spends it; the next pass continues from the saved position.
+    """
     size = max(1, min(batch_size, MAX_BATCH))
     delivered = batches = 0
     with single_pass(target.name):
@@ -78,6 +85,8 @@ def forward_pass(target: Target, *, batch_size: int = DEFAULT_BATCH) -> PassRepo
                     sink.deliver(chain, batch)
                     delivered += len(batch)
                     batches += 1
+                    if budget is not None and budget.spent:
+                        return PassReport(target.name, delivered, batches)
         finally:
             sink.close()
     return PassReport(target=target.name, delivered=delivered, batches=batches)

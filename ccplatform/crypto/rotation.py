@@ -35,6 +35,7 @@ from ccplatform.crypto.data_keys import data_key_rewrap
 from ccplatform.crypto.keyring import KeyRing
 from ccplatform.crypto.providers import DecryptionError, key_provider
 from ccplatform.gate import require
+from ccplatform.jobs import Budget
 from ccplatform.models import DataKeyFields
 from ccplatform.permissions import can_rotate_keys
 
@@ -150,8 +151,10 @@ def rotation_run(
     max_batches: int | None = None,
     after: str | None = None,
     on_batch: Callable[[RunResult], None] | None = None,
+    budget: Budget | None = None,
 ) -> RunResult:
-    """Run batches until every pending row was looked at, or `max_batches` have run.
+    """Run batches until every pending row was looked at, `max_batches` have run, or the
+    `budget` (a task's slice of time) is spent.
 
     Each batch commits on its own; `on_batch` (progress) is called after each commit.
     """
@@ -172,6 +175,8 @@ def rotation_run(
             on_batch(result)
         if outcome.seen < batch_size:
             result.complete = True
+            break
+        if budget is not None and budget.spent:
             break
     result.remaining = job.pending()
     return result

@@ -21,6 +21,7 @@ from ccplatform.callers import Caller
 from ccplatform.crypto.providers import DecryptionError
 from ccplatform.errors import ServiceError
 from ccplatform.gate import require
+from ccplatform.jobs import Budget
 from ccplatform.redaction import CARD_SCANNER_VERSION, redact_card_data
 from customers.actions import CUSTOMER_INTEGRITY_FAILED, NOTES_RESCANNED
 from customers.crypto import CustomerCipher
@@ -64,6 +65,7 @@ class RescanProgress:
     batches: int = 0
     cards: int = 0
     removed: int = 0
+    done: bool = False  # every row of this kind was looked at (not stopped by a limit)
 
     def line(self) -> str:
         text = f"{self.kind}: {self.scanned}/{self.total} scanned, {self.redacted} redacted"
@@ -162,14 +164,16 @@ def notes_rescan(
     batch_size: int = DEFAULT_BATCH_SIZE,
     max_batches: int | None = None,
     progress: Callable[[RescanProgress], None] | None = None,
+    budget: Budget | None = None,
 ) -> list[RescanProgress]:
     """Re-scan notes, then interaction summaries, below the current scanner version.
 
     Each batch commits on its own (a crash loses at most one batch of work) and records one
     `customers.notes_rescanned` event with counts and row ids. `max_batches` bounds the
     batches of each kind in this run (a quiet-hours window); `progress` is called after
-    each batch. Rows that fail their integrity check keep their version and are recorded
-    as `customer.integrity_failed`.
+    each batch; a spent `budget` (a task's slice of time) stops the run after a batch.
+    Rows that fail their integrity check keep their version and are recorded as
+    `customer.integrity_failed`.
     """
     require(caller, can_rescan_notes(caller), resource=("customers.note", "all"))
     if not isinstance(batch_size, int) or not 1 <= batch_size <= MAX_BATCH_SIZE:
@@ -187,8 +191,11 @@ def notes_rescan(
         report = RescanProgress(kind=source.kind, total=_pending(source).count())
         after: uuid.UUID | None = None
         while max_batches is None or report.batches < max_batches:
+            if budget is not None and budget.spent:
+                break
             batch = _rescan_batch(source, caller=caller, after=after, batch_size=batch_size)
             if batch.last_pk is None:
+                report.done = True
                 break
             after = batch.last_pk
             report.batches += 1

@@ -229,8 +229,8 @@ def test_celery_task_takes_only_a_batch_size_and_reports_counts(
 ) -> None:
     result = rescan_notes.delay(batch_size=2).get()
     assert result == {
-        "notes": {"total": 5, "scanned": 5, "redacted": 2, "failed": 0},
-        "interactions": {"total": 2, "scanned": 2, "redacted": 1, "failed": 0},
+        "notes": {"total": 5, "scanned": 5, "redacted": 2, "failed": 0, "done": True},
+        "interactions": {"total": 2, "scanned": 2, "redacted": 1, "failed": 0, "done": True},
     }
     assert body_of(legacy["notes"][0]) == MASKED_CARD_NOTE
     assert {event.actor_id for event in rescan_events()} == {"customers.tasks.rescan_notes"}
