@@ -270,6 +270,12 @@ BAD_CONFIGURATIONS: dict[str, tuple[dict[str, str | None], str]] = {
     "zero-reveal-rate": ({"REVEAL_RATE": "0/hour"}, "REVEAL_RATE must look like 30/hour"),
     "bad-api-throttle": ({"API_THROTTLE_KEY": "many"}, "API_THROTTLE_KEY must look like 30/hour"),
     "bad-email-port": ({"EMAIL_PORT": "smtp"}, "EMAIL_PORT must be a whole number"),
+    "visibility-shorter-than-a-task": (
+        {"CELERY_VISIBILITY_TIMEOUT_SECONDS": "120"},
+        "CELERY_TASK_TIME_LIMIT_SECONDS (300) must be shorter than "
+        "CELERY_VISIBILITY_TIMEOUT_SECONDS (120): a task still running when its message "
+        "becomes visible again is handed to a second worker",
+    ),
     "key-file-missing": (
         {"BLIND_INDEX_KEYS": None, "BLIND_INDEX_KEYS_FILE": "/run/secrets/not-mounted"},
         "BLIND_INDEX_KEYS_FILE points to '/run/secrets/not-mounted', which cannot be read",
