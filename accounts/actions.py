@@ -31,6 +31,12 @@ SESSION_ENDED = declare(
 SESSIONS_OTHERS_ENDED = declare(
     "session.others_ended", Category.SESSION, INFO, "A person signed out their other sessions."
 )
+SESSIONS_TEAM_ENDED = declare(
+    "session.team_ended",
+    Category.SESSION,
+    WARNING,
+    "Every session of a team's members was ended (details: the team, how many, the people).",
+)
 SESSION_REVOKED = declare(
     "session.revoked", Category.SESSION, INFO, "A person ended one of their sessions."
 )

@@ -32,12 +32,17 @@ _CUSTOMER_WORK = (
     "customers.add_interaction",
 )
 
+_REPORTING = ("incidents.add_incident", "incidents.view_incident")
+
 ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     # Agents see their teams' customers; medical fields need view_medical, which only
     # supervisors hold by default.
-    Role.AGENT: _CUSTOMER_WORK,
-    Role.SUPERVISOR: (*_CUSTOMER_WORK, "customers.view_medical"),
+    # Everyone who works with customers may report a suspected incident and follow it.
+    Role.AGENT: (*_CUSTOMER_WORK, *_REPORTING),
+    Role.SUPERVISOR: (*_CUSTOMER_WORK, "customers.view_medical", *_REPORTING),
     Role.COMPLIANCE_OFFICER: (
+        *_REPORTING,
+        "incidents.handle_incident",
         "audit.view_auditevent",
         "audit.export_auditevent",
         "audit.verify_auditevent",

@@ -9,12 +9,26 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from accounts.models import Team
+from accounts.models import ServiceAPIKey, Team, User, UserSession
+from accounts.services.sessions import session_public_id
 from ccplatform.callers import Caller
 
-__all__ = ["Team", "team_for", "team_named", "teams_for"]
+__all__ = [
+    "ServiceAPIKey",
+    "Team",
+    "User",
+    "UserSession",
+    "all_teams",
+    "api_key_with_prefix",
+    "people_holding",
+    "person_with_id",
+    "session_with_public_id",
+    "team_for",
+    "team_named",
+    "teams_for",
+]
 
 
 def teams_for(caller: Caller) -> QuerySet[Team]:
@@ -39,3 +53,47 @@ def team_for(caller: Caller, team_id: uuid.UUID | str) -> Team | None:
 def team_named(name: str) -> Team | None:
     """The team with exactly this name (for operators' commands, which name teams)."""
     return Team.objects.filter(name=name).first()
+
+
+def all_teams() -> QuerySet[Team]:
+    """Every team, by name (for choosing the teams an incident affects)."""
+    return Team.objects.order_by("name")
+
+
+def people_holding(permission: str) -> QuerySet[User]:
+    """Active people whose role grants `permission` ("app.codename"): who receives an
+    incident's reminders, who may approve its decisions."""
+    app_label, _, codename = permission.partition(".")
+    held = Q(
+        groups__permissions__content_type__app_label=app_label,
+        groups__permissions__codename=codename,
+    ) | Q(
+        user_permissions__content_type__app_label=app_label,
+        user_permissions__codename=codename,
+    )
+    return User.objects.filter(held, is_active=True).distinct().order_by("username")
+
+
+def person_with_id(user_id: object) -> User | None:
+    """The account with this id (any status), or None; for containment and approvals,
+    whose services check what may be done with it."""
+    try:
+        key = uuid.UUID(str(user_id))
+    except ValueError:
+        return None
+    return User.objects.filter(pk=key).first()
+
+
+def api_key_with_prefix(prefix: str) -> ServiceAPIKey | None:
+    """The API key with this public prefix, or None."""
+    return ServiceAPIKey.objects.filter(prefix=prefix).first() if prefix else None
+
+
+def session_with_public_id(public_id: str) -> UserSession | None:
+    """The live signed-in session whose public id (session lists show it) this is."""
+    for session in UserSession.objects.filter(user__isnull=False).only(
+        "session_key", "user_id", "created_at", "ip"
+    ):
+        if session_public_id(session) == public_id:
+            return session
+    return None

@@ -38,6 +38,8 @@ class Category(StrEnum):
     KEYS = "keys"  # encryption and blind-index keys
     AUDIT_LOG = "audit_log"  # the log itself: verified, searched, exported, archived
     ALERT = "alert"  # monitoring alerts
+    INCIDENT = "incident"  # the breach workflow: register, clocks, notices, containment
+    RESTRICTION = "restriction"  # customers sealed (no reveal) or released
 
 
 class ActionSeverity(StrEnum):

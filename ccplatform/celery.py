@@ -61,6 +61,11 @@ def _define_schedule(sender: Celery, **_: Any) -> None:
             "task": "audit.tasks.verify_all",
             "schedule": crontab(hour=settings.AUDIT_FULL_VERIFY_HOUR, minute=40),
         },
+        # The breach clocks: reminders at 50 %, 80 %, 100 % and when a notice is missed.
+        "incidents-reminders": {
+            "task": "incidents.tasks.send_reminders",
+            "schedule": timedelta(minutes=settings.INCIDENT_REMINDER_MINUTES),
+        },
     }
     if settings.AUDIT_FORWARD_TARGET:  # the SIEM feed, when one is configured
         schedule["audit-forward"] = {

@@ -122,6 +122,19 @@ class Env:
             raise ConfigurationError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
         return value
 
+    def subset(self, name: str, choices: tuple[str, ...], default: list[str]) -> list[str]:
+        """A comma-separated list, each item one of `choices` (compared case-insensitively);
+        `none` for an empty list (unset gives the default)."""
+        items = [item.lower() for item in self.items(name, default)]
+        if items == ["none"]:
+            return []
+        unknown = sorted(set(items) - set(choices))
+        if unknown:
+            raise ConfigurationError(
+                f"{name} takes {', '.join(choices)} (comma-separated), got {', '.join(unknown)}"
+            )
+        return sorted(set(items))
+
     def secret(self, name: str) -> str | None:
         """`name` itself, or the contents of the file named by `name_FILE` (Docker secrets)."""
         direct = self._environ.get(name, "")

@@ -14,6 +14,7 @@ class Scope(StrEnum):
     CUSTOMERS_READ = "customers:read"
     CUSTOMERS_WRITE = "customers:write"
     AUDIT_READ = "audit:read"
+    INCIDENTS_WRITE = "incidents:write"
 
     @property
     def label(self) -> str:
@@ -24,5 +25,6 @@ SCOPE_LABELS: dict[Scope, str] = {
     Scope.CUSTOMERS_READ: "Read customers (masked), search them, reveal fields with a reason",
     Scope.CUSTOMERS_WRITE: "Create and update customers, add notes and interactions",
     Scope.AUDIT_READ: "Read, export and verify the audit log; read alerts",
+    Scope.INCIDENTS_WRITE: "Report incidents (a SIEM or SOAR) and read the ones this key reported",
 }
 SCOPE_CHOICES = [(scope.value, scope.label) for scope in Scope]

@@ -130,6 +130,13 @@ try:
     AUDIT_HOT_DAYS = env.integer("AUDIT_HOT_DAYS", 90, minimum=1)
     AUDIT_RETENTION_DAYS = env.integer("AUDIT_RETENTION_DAYS", 2190, minimum=365)
 
+    # The breach workflow: the regimes the organisation is under (a state's or a country's
+    # law applies by the residence of the people affected), who answers for data protection
+    # (printed in every notice), how often the clocks are checked for reminders.
+    INCIDENT_REGIMES = env.subset("INCIDENT_REGIMES", ("gdpr", "hipaa"), ["gdpr", "hipaa"])
+    INCIDENT_DPO_CONTACT = env.text("INCIDENT_DPO_CONTACT", "")
+    INCIDENT_REMINDER_MINUTES = env.integer("INCIDENT_REMINDER_MINUTES", 5, minimum=1)
+
     MAILERS: dict[str, Any] = mailers(env, production=PRODUCTION)
     DEFAULT_FROM_EMAIL = env.optional("DEFAULT_FROM_EMAIL") or "ccplatform@localhost"
 except ConfigurationError as _error:

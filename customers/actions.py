@@ -61,6 +61,18 @@ CUSTOMERS_IMPORT_FAILED = declare(
     WARNING,
     "An import was rolled back (rejected rows or an unreadable file).",
 )
+CUSTOMERS_SEALED = declare(
+    "customers.sealed",
+    Category.RESTRICTION,
+    WARNING,
+    "Customers were sealed: no reveal until released (details: the ids, and why).",
+)
+CUSTOMERS_RELEASED = declare(
+    "customers.released",
+    Category.RESTRICTION,
+    NOTICE,
+    "The seals of customers were released (details: the ids, and why).",
+)
 CARD_DATA_REDACTED = declare(
     "customer.card_data_redacted",
     Category.CARD_DATA,

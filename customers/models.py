@@ -37,6 +37,10 @@ class Customer(DataKeyFields):
     medical_notes_enc = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(default=timezone.now)
+    # Sealed: nobody reveals the record's fields until it is released (an incident's
+    # containment, a restriction of processing). `sealed_by` names why, never a person's data.
+    sealed_at = models.DateTimeField(null=True, blank=True)
+    sealed_by = models.CharField(max_length=100, blank=True)
 
     class Meta:
         ordering = ["-created_at", "id"]

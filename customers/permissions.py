@@ -13,11 +13,15 @@ search, the masked record) are not among them.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from ccplatform.callers import Caller
-from ccplatform.permissions import ANY, Decision, check, first_refusal, rule
+from ccplatform.permissions import ANY, Decision, allow_if, check, first_refusal, rule
 from ccplatform.scopes import Scope
 from customers.fields import MEDICAL_FIELDS
+
+if TYPE_CHECKING:
+    from customers.models import Customer
 
 MEDICAL_MESSAGE = "Medical fields need the medical permission."
 
@@ -64,6 +68,31 @@ def can_reveal_fields(caller: Caller, fields: Iterable[str]) -> Decision:
     asked = set(fields)
     medical = can_view_medical(caller) if MEDICAL_FIELDS & asked else can_reveal(caller)
     return first_refusal(can_reveal(caller), medical)
+
+
+@rule("customers.reveal_record")
+def can_reveal_record(caller: Caller, customer: Customer, fields: Iterable[str]) -> Decision:
+    """Reveal these fields of this customer: the field rules, and the record is not sealed."""
+    sealed = allow_if(
+        customer.sealed_at is None,
+        "sealed",
+        f"This record is sealed ({customer.sealed_by}); nothing is revealed until it is released.",
+    )
+    return first_refusal(can_reveal_fields(caller, fields), sealed)
+
+
+@rule("customers.seal")
+def can_seal_customers(caller: Caller) -> Decision:
+    """Seal and release customers: the system, acting for an incident's containment (the
+    person who asked for it is recorded by the incident)."""
+    return check(caller, system=True)
+
+
+@rule("customers.locate")
+def can_locate_customers(caller: Caller) -> Decision:
+    """Read customers' regions of residence from their addresses: the system, for the
+    affected-customer counts of an incident."""
+    return check(caller, system=True)
 
 
 @rule("customers.create")

@@ -10,6 +10,8 @@ DecryptionError, which the caller records (customers.services.access_log) and an
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -22,7 +24,13 @@ from ccplatform.scopes import Scope
 from customers.crypto import CustomerCipher
 from customers.fields import MEDICAL_FIELDS, REVEALABLE, mask_value
 from customers.models import Customer, Interaction, Note
-from customers.permissions import can_read_history, can_view_customers, can_view_medical
+from customers.permissions import (
+    can_locate_customers,
+    can_read_history,
+    can_view_customers,
+    can_view_medical,
+)
+from customers.residence import residence
 
 VISIBLE_RULE = "customers.visible"
 NOTE_TABLE = "customers_note"
@@ -30,6 +38,7 @@ INTERACTION_TABLE = "customers_interaction"
 # Fields whose mask shows nothing of the value (only whether there is one).
 VALUE_FREE_MASKS = frozenset({"date_of_birth", "medical_notes"})
 HISTORY_LIMIT = 50
+REGION_BATCH = 1000
 
 
 def customers_visible_to(caller: Caller) -> QuerySet[Customer]:
@@ -148,3 +157,31 @@ def customer_history(
             interaction_shown(customer, item, cipher) for item in interactions[:limit]
         ],
     }
+
+
+# --- For the system's jobs ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Residence:
+    region: str  # "US-MN", "GB"; "" when the address names none
+    team_id: uuid.UUID
+
+
+def customer_residences(
+    caller: Caller, customer_ids: Iterable[uuid.UUID | str]
+) -> dict[str, Residence]:
+    """The region of residence and the team of each of these customers, the region read
+    from their encrypted addresses here: the addresses never leave this module. Only the
+    system asks (an incident's affected-customer job); ids not found are left out.
+    """
+    gate.require(caller, can_locate_customers(caller), resource=("customers.customer", "regions"))
+    found: dict[str, Residence] = {}
+    ids = [str(value) for value in customer_ids]
+    for start in range(0, len(ids), REGION_BATCH):
+        batch = Customer.objects.filter(pk__in=ids[start : start + REGION_BATCH])
+        for customer in batch:
+            addresses = CustomerCipher(customer).decrypt("addresses")
+            region = residence(addresses if isinstance(addresses, list) else [])
+            found[str(customer.pk)] = Residence(region, customer.team_id)
+    return found

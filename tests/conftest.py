@@ -15,13 +15,20 @@ from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.test import TransactionTestCase
 
 from accounts.models import Role, Team, User
-from audit.triggers import CursorStatements, install_append_only, remove_append_only
+from audit.triggers import (
+    APPEND_ONLY_TABLES,
+    CursorStatements,
+    install_append_only,
+    remove_append_only,
+)
+from incidents.models import TIMELINE_TABLE
 from tests.personas import Integrator, make_integrator, make_person
 
 
 @contextmanager
 def audit_append_only_suspended() -> Iterator[None]:
-    """Let tests empty or tamper with the audit tables (flush between tests, attacks).
+    """Let tests empty or tamper with the audit tables and the incident timeline (flush
+    between tests, attacks).
 
     The product has no such bypass: on PostgreSQL this uses session_replication_role, which
     only a superuser may set (the test role is one; the application's role must not be); on
@@ -37,11 +44,12 @@ def audit_append_only_suspended() -> Iterator[None]:
                 cursor.execute("RESET session_replication_role")
         return
     statements = cast(BaseDatabaseSchemaEditor, CursorStatements(connection))
-    remove_append_only(statements)
+    tables = [*APPEND_ONLY_TABLES, TIMELINE_TABLE]
+    remove_append_only(statements, tables)
     try:
         yield
     finally:
-        install_append_only(statements)
+        install_append_only(statements, tables)
 
 
 _original_fixture_teardown = TransactionTestCase._fixture_teardown  # type: ignore[attr-defined]

@@ -1,4 +1,5 @@
-"""Ending sessions a person can see in their session list (their own, as the caller)."""
+"""Ending sessions: those a person sees in their session list (their own, as the caller),
+and every session of a team (a security incident's containment)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,15 @@ import hashlib
 
 from django.db import transaction
 
-from accounts.actions import SESSION_REVOKE_REFUSED, SESSION_REVOKED, SESSIONS_OTHERS_ENDED
+from accounts.actions import (
+    SESSION_REVOKE_REFUSED,
+    SESSION_REVOKED,
+    SESSIONS_OTHERS_ENDED,
+    SESSIONS_TEAM_ENDED,
+)
 from accounts.callers import user_of
-from accounts.models import UserSession
-from accounts.permissions import can_manage_own_security
+from accounts.models import Team, UserSession
+from accounts.permissions import can_disable_users, can_manage_own_security
 from audit.services import Outcome, audit_record
 from ccplatform.callers import Caller
 from ccplatform.errors import ServiceError
@@ -57,6 +63,26 @@ def session_end(*, caller: Caller, session_id: str) -> None:
         details={"why": "not_a_session_of_this_user"},
     )
     raise ServiceError("That session does not exist or has already ended.")
+
+
+def sessions_end_for_team(*, caller: Caller, team: Team, reason: str) -> int:
+    """End every session of the team's members now (they sign in again, with both factors);
+    how many ended. For whoever may disable accounts, and the system."""
+    require(caller, can_disable_users(caller), resource=team)
+    if not reason.strip():
+        raise ServiceError("A reason is required.", fields={"reason": ["This field is required."]})
+    with transaction.atomic():
+        sessions = UserSession.objects.filter(user__teams=team)
+        people = sorted({str(user_id) for user_id in sessions.values_list("user_id", flat=True)})
+        ended, _ = UserSession.objects.filter(user__teams=team).delete()
+        audit_record(
+            actor=caller.actor,
+            action=SESSIONS_TEAM_ENDED,
+            target=team,
+            reason=reason.strip(),
+            details={"sessions_ended": ended, "people": people},
+        )
+    return ended
 
 
 def session_public_id(session: UserSession) -> str:

@@ -75,6 +75,18 @@ def test_items_unset_gives_a_copy_of_the_default() -> None:
     assert Env({}).items("ALLOWED_HOSTS") == []
 
 
+def test_subset_reads_known_items_in_any_case_or_none() -> None:
+    choices = ("gdpr", "hipaa")
+    assert Env({"R": "HIPAA, gdpr,hipaa"}).subset("R", choices, []) == ["gdpr", "hipaa"]
+    assert Env({}).subset("R", choices, ["gdpr"]) == ["gdpr"]
+    assert Env({"R": "none"}).subset("R", choices, ["gdpr"]) == []
+
+
+def test_subset_names_the_unknown_items() -> None:
+    with pytest.raises(ConfigurationError, match="R takes gdpr, hipaa .*got ccpa"):
+        Env({"R": "gdpr,ccpa"}).subset("R", ("gdpr", "hipaa"), [])
+
+
 def test_choice_accepts_any_case_and_defaults_when_unset() -> None:
     choices = ("production", "development")
     assert Env({"CCPLATFORM_ENV": "Development"}).choice(
