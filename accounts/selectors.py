@@ -20,6 +20,7 @@ __all__ = [
     "Team",
     "User",
     "UserSession",
+    "all_accounts",
     "all_teams",
     "api_key_with_prefix",
     "people_holding",
@@ -97,3 +98,9 @@ def session_with_public_id(public_id: str) -> UserSession | None:
         if session_public_id(session) == public_id:
             return session
     return None
+
+
+def all_accounts() -> QuerySet[User]:
+    """Every account, active or not, by username: the ones an incident may name as
+    compromised (a disabled account's past activity still counts)."""
+    return User.objects.order_by("username")

@@ -24,6 +24,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("workspace/", include("customers.urls")),
     path("compliance/audit/", include("audit.urls")),
+    path("compliance/incidents/", include("incidents.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -6,7 +6,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from ccplatform.callers import caller_of
 from ccplatform.permissions import public_endpoint
+from ccplatform.startpage import panels_for
 
 
 @public_endpoint
@@ -18,4 +20,6 @@ def home(request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated
         else []
     )
-    return render(request, "home.html", {"teams": teams})
+    caller = caller_of(request)
+    panels = panels_for(caller) if caller.is_person else []
+    return render(request, "home.html", {"teams": teams, "panels": panels})

@@ -15,6 +15,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from incidents.rules import RECIPIENT_LABELS, Recipient
+
 
 class Status(models.TextChoices):
     REPORTED = "reported", "Reported"
@@ -236,6 +238,10 @@ class Obligation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.regime} {self.recipient}{f' {self.place}' if self.place else ''}"
+
+    @property
+    def recipient_label(self) -> str:
+        return RECIPIENT_LABELS.get(Recipient(self.recipient), self.recipient)
 
     @property
     def open(self) -> bool:

@@ -28,6 +28,17 @@ class Recipient(StrEnum):
     CLIENT = "client"  # a client we process data for (contractual clock)
 
 
+RECIPIENT_LABELS = {
+    Recipient.AUTHORITY: "Supervisory authority",
+    Recipient.SUBJECTS: "The people affected",
+    Recipient.MEDIA: "Media",
+    Recipient.HHS: "HHS (Secretary)",
+    Recipient.HHS_ANNUAL_LOG: "HHS annual log",
+    Recipient.ATTORNEY_GENERAL: "Attorney General",
+    Recipient.CLIENT: "Client (contract)",
+}
+
+
 class Trigger(StrEnum):
     """The event a clock runs from."""
 

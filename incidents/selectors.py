@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from ccplatform import gate
 from ccplatform.callers import Caller
-from incidents.models import Incident, Obligation, ObligationStatus
+from incidents.models import AffectedSet, Incident, Obligation, ObligationStatus, Status
 from incidents.permissions import can_handle_incidents, can_view_incidents
 
 VISIBLE_RULE = "incidents.visible"
@@ -46,7 +49,48 @@ def obligations_open(caller: Caller) -> QuerySet[Obligation]:
     if not can_handle_incidents(caller):
         return Obligation.objects.none()
     return (
-        Obligation.objects.filter(status=ObligationStatus.PENDING)
+        Obligation.objects.filter(status=ObligationStatus.PENDING, applies=True)
+        .exclude(incident__status=Status.CLOSED)
         .select_related("incident")
         .order_by("deadline", "id")
     )
+
+
+@dataclass(frozen=True)
+class Statistics:
+    """Real incidents only: exercises are left out of every count."""
+
+    open: int
+    this_year: int
+    notices_open: int
+    notices_late: int
+    last_exercise: datetime | None
+
+
+def incident_statistics(caller: Caller, *, now: datetime | None = None) -> Statistics:
+    """The compliance start page's figures (none for a caller who does not handle incidents)."""
+    now = now or timezone.now()
+    if not can_handle_incidents(caller):
+        return Statistics(0, 0, 0, 0, None)
+    real = Incident.objects.filter(is_exercise=False)
+    notices = Obligation.objects.filter(
+        incident__is_exercise=False, applies=True, status=ObligationStatus.PENDING
+    )
+    last = (
+        Incident.objects.filter(is_exercise=True)
+        .order_by("-reported_at")
+        .values_list("reported_at", flat=True)
+        .first()
+    )
+    return Statistics(
+        open=real.exclude(status=Status.CLOSED).count(),
+        this_year=real.filter(reported_at__year=now.year).count(),
+        notices_open=notices.count(),
+        notices_late=notices.filter(deadline__lt=now).count(),
+        last_exercise=last,
+    )
+
+
+def incident_current_set(incident: Incident) -> AffectedSet | None:
+    """The incident's newest affected set (the one its counts and thresholds read)."""
+    return incident.affected_sets.order_by("-computed_at", "-id").first()

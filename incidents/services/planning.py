@@ -16,7 +16,6 @@ from audit.services import audit_record
 from ccplatform.callers import Caller
 from incidents.actions import INCIDENT_OBLIGATIONS_SYNCED
 from incidents.models import (
-    AffectedSet,
     Client,
     EntryKind,
     Incident,
@@ -24,6 +23,7 @@ from incidents.models import (
     ObligationStatus,
 )
 from incidents.planning import ClientClock, Facts, Planned, plan
+from incidents.selectors import incident_current_set
 from incidents.services.drafts import draft_for
 from incidents.services.timeline import entry_add
 
@@ -40,9 +40,7 @@ class SyncResult:
         return bool(self.added or self.moved or self.dropped or self.restored)
 
 
-def current_set(incident: Incident) -> AffectedSet | None:
-    """The newest affected set of the incident (None before the first computation)."""
-    return incident.affected_sets.order_by("-computed_at", "-id").first()
+current_set = incident_current_set  # the newest set (None before the first computation)
 
 
 def clients_of(incident: Incident) -> list[Client]:

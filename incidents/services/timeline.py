@@ -16,7 +16,7 @@ from ccplatform.callers import Caller
 from ccplatform.errors import ServiceError
 from ccplatform.gate import require
 from ccplatform.redaction import mask_card_numbers
-from incidents.actions import INCIDENT_NOTE_ADDED
+from incidents.actions import INCIDENT_NOTE_ADDED, INCIDENT_VIEWED
 from incidents.models import EntryKind, Incident, Status, TimelineEntry
 from incidents.permissions import can_add_notes
 
@@ -62,3 +62,10 @@ def incident_note_add(*, caller: Caller, incident: Incident, text: str) -> Timel
         entry = entry_add(incident, caller, EntryKind.NOTE, note)
         audit_record(actor=caller.actor, action=INCIDENT_NOTE_ADDED, target=incident)
     return entry
+
+
+def incident_viewed(*, caller: Caller, incident: Incident) -> None:
+    """Record that an incident's page or record was shown (it lists affected customers' ids
+    and the drafts of notices about them)."""
+    require(caller, can_add_notes(caller), resource=incident)
+    audit_record(actor=caller.actor, action=INCIDENT_VIEWED, target=incident)

@@ -1,0 +1,1 @@
+"""The compliance pages of the breach workflow (/compliance/incidents/...)."""
