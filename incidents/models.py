@@ -284,7 +284,8 @@ class AffectedCustomer(models.Model):
     )
     customer_id = models.UUIDField()
     exposure = models.CharField(max_length=12, choices=Exposure.choices)
-    categories = models.JSONField(default=list)
+    categories = models.JSONField(default=list)  # every category touched
+    plaintext_categories = models.JSONField(default=list)  # those shown in plain text
     actions = models.JSONField(default=list)
     region = models.CharField(max_length=10, blank=True)
 

@@ -73,9 +73,10 @@ BULK = 1000
 
 @dataclass
 class _Found:
-    plaintext: bool = False
     categories: set[str] = field(default_factory=set)
+    plaintext_categories: set[str] = field(default_factory=set)
     actions: set[str] = field(default_factory=set)
+    plaintext: bool = False
 
 
 def _categories(touch: Touch) -> Iterable[str]:
@@ -89,8 +90,11 @@ def collect(touches: Iterable[Touch]) -> dict[str, _Found]:
     found: dict[str, _Found] = {}
     for touch in touches:
         entry = found.setdefault(touch.customer_id, _Found())
-        entry.plaintext |= touch.action in PLAINTEXT_ACTIONS
-        entry.categories.update(_categories(touch))
+        categories = set(_categories(touch))
+        entry.categories |= categories
+        if touch.action in PLAINTEXT_ACTIONS:
+            entry.plaintext = True
+            entry.plaintext_categories |= categories
         entry.actions.add(touch.action)
     return found
 
@@ -100,8 +104,7 @@ def counts_of(found: Mapping[str, _Found], regions: Mapping[str, str]) -> dict[s
     plaintext_categories: Counter[str] = Counter()
     for entry in found.values():
         categories.update(entry.categories)
-        if entry.plaintext:
-            plaintext_categories.update(entry.categories)
+        plaintext_categories.update(entry.plaintext_categories)
     by_region = Counter(regions.get(customer_id) or UNKNOWN_REGION for customer_id in found)
     return {
         "categories": dict(sorted(categories.items())),
@@ -197,6 +200,7 @@ def affected_compute(
                     customer_id=customer_id,
                     exposure=Exposure.PLAINTEXT if entry.plaintext else Exposure.CIPHERTEXT,
                     categories=sorted(entry.categories),
+                    plaintext_categories=sorted(entry.plaintext_categories),
                     actions=sorted(entry.actions),
                     region=regions[customer_id].region if customer_id in regions else "",
                 )
