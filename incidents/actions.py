@@ -58,3 +58,9 @@ INCIDENT_CONTAINMENT = declare(
 INCIDENT_REVIEWED = declare(
     "incident.reviewed", Category.INCIDENT, NOTICE, "The post-incident review was written."
 )
+INCIDENT_CLIENT_SAVED = declare(
+    "incident.client_saved",
+    Category.INCIDENT,
+    NOTICE,
+    "A client's breach-notice contact, clock or teams were set (details: the fields changed).",
+)

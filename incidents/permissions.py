@@ -37,3 +37,9 @@ def can_handle_incidents(caller: Caller) -> Decision:
 def can_add_notes(caller: Caller) -> Decision:
     """Add to the timeline of an incident one can see (a reporter tells what they learnt)."""
     return any_of(can_view_incidents(caller), can_handle_incidents(caller))
+
+
+@rule("incidents.manage_clients")
+def can_manage_clients(caller: Caller) -> Decision:
+    """Record the clients we process data for and the clocks their contracts set."""
+    return check(caller, person=HANDLE_PERMISSION, system=True)
