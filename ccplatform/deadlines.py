@@ -33,9 +33,10 @@ class Deadline:
 
     def shown(self) -> str:
         """The deadline as people read it: local time with its zone, e.g.
-        '2026-03-10 09:30 EDT (America/New_York)'."""
+        '2026-03-10 09:30 EDT (America/New_York)', or '2026-03-10 13:30 UTC'."""
         local = self.due.astimezone(ZoneInfo(self.zone))
-        return f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({self.zone})"
+        named = "" if local.tzname() == self.zone else f" ({self.zone})"
+        return f"{local:%Y-%m-%d %H:%M} {local.tzname()}{named}"
 
 
 def _aware(start: datetime) -> datetime:

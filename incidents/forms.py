@@ -16,6 +16,7 @@ from ccplatform.crypto.rotation import Kind as KeyRing
 from incidents.models import DataCategory, Kind, Nature, Risk, Severity, Status
 
 UTC_HELP = "UTC."
+CHOOSE = ("", "Choose…")
 
 
 class UTCDateTimeInput(forms.DateTimeInput):
@@ -44,8 +45,10 @@ def put_errors(form: forms.Form, fields: Mapping[str, list[str]], message: str) 
 
 class IncidentFactsForm(forms.Form):
     title = forms.CharField(max_length=200)
-    nature = forms.ChoiceField(choices=Nature.choices, help_text="Which property was breached.")
-    kind = forms.ChoiceField(choices=Kind.choices, label="What happened to the data")
+    nature = forms.ChoiceField(
+        choices=[CHOOSE, *Nature.choices], help_text="Which property was breached."
+    )
+    kind = forms.ChoiceField(choices=[CHOOSE, *Kind.choices], label="What happened to the data")
     severity = forms.ChoiceField(choices=Severity.choices, initial=Severity.HIGH)
     risk = forms.ChoiceField(
         choices=Risk.choices, initial=Risk.RISK, label="Risk to people's rights and freedoms"

@@ -68,3 +68,8 @@ def test_the_elapsed_share_drives_the_reminders() -> None:
     due = Deadline(datetime(2026, 1, 4, tzinfo=UTC), "UTC").due  # 72 hours
     assert elapsed_share(start, due, datetime(2026, 1, 2, 12, tzinfo=UTC)) == 0.5
     assert elapsed_share(start, due, datetime(2026, 1, 5, tzinfo=UTC)) > 1
+
+
+def test_a_deadline_counted_in_utc_names_its_zone_once() -> None:
+    due = deadline(datetime(2026, 3, 7, 12, 0, tzinfo=UTC), 72, Unit.HOURS)
+    assert due.shown() == "2026-03-10 12:00 UTC"
