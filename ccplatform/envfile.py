@@ -21,6 +21,8 @@ DATABASE_URL=sqlite:///var/db.sqlite3
 # No REDIS_URL: Celery uses the file-system broker under var/broker and the cache lives in
 # var/cache. Set REDIS_URL=redis://127.0.0.1:6379/0 to use Redis instead.
 ALLOWED_HOSTS=127.0.0.1,localhost
+# Printed in every breach notice as the contact point (GDPR Art. 33(3)(b)).
+INCIDENT_DPO_CONTACT=Data protection officer, dpo@demo.example.com
 """
 
 

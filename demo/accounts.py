@@ -30,6 +30,7 @@ from ccplatform.callers import Caller, Via
 from ccplatform.errors import ServiceError
 from ccplatform.scopes import Scope
 from demo.customers import demo_customers_seed
+from demo.incidents import demo_incidents_seed
 
 SEED = Caller.system("seed_demo", via=Via.COMMAND)
 TEAM_NORTH = "Team North"
@@ -59,6 +60,8 @@ DEMO_PEOPLE = (
     DemoAccount("agent.south", Role.AGENT, (TEAM_SOUTH,)),
     DemoAccount("supervisor.north", Role.SUPERVISOR, (TEAM_NORTH,)),
     DemoAccount("compliance.officer", Role.COMPLIANCE_OFFICER),
+    # A second officer: decisions that a notice is not required need another's approval.
+    DemoAccount("compliance.deputy", Role.COMPLIANCE_OFFICER),
     DemoAccount("security.admin", Role.SECURITY_ADMIN),
 )
 DEMO_SERVICE_ACCOUNT = DemoAccount("crm.integrator", Role.INTEGRATOR)
@@ -257,4 +260,8 @@ def demo_seed() -> SeedResult:
     created += made + key_made
     accounts.append(SeededAccount(service_account, None, None, None))
     customers = _seed_customers(teams, people=accounts[: len(DEMO_PEOPLE)])
+    officer = next(a.user for a in accounts if a.user.username == "compliance.officer")
+    created += demo_incidents_seed(
+        seeder=SEED, officer=caller_for_person(officer, via=Via.COMMAND), team=teams[TEAM_NORTH]
+    )
     return SeedResult(accounts, api_key, plaintext, created + customers, customers)

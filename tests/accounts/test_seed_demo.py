@@ -62,8 +62,8 @@ def test_first_run_creates_teams_accounts_factors_and_key_each_with_an_audit_eve
     _seed()
 
     assert set(Team.objects.values_list("name", flat=True)) == {"Team North", "Team South"}
-    assert User.objects.count() == 6
-    assert AuthenticatorDevice.objects.filter(confirmed=True).count() == 5
+    assert User.objects.count() == 7
+    assert AuthenticatorDevice.objects.filter(confirmed=True).count() == 6
     assert ServiceAPIKey.objects.get().user.username == "crm.integrator"
     seeded = AuditEvent.objects.exclude(id__in=before)
     # The accounts part and the customers themselves are the seed's own (the system, as the
@@ -72,14 +72,19 @@ def test_first_run_creates_teams_accounts_factors_and_key_each_with_an_audit_eve
     accounts_part = [
         event
         for event in seeded
-        if not event.action.startswith("customer") and event.action != "audit.verified"
+        if not event.action.startswith(("customer", "incident"))
+        and event.action != "audit.verified"
     ]
     assert Counter(event.action for event in accounts_part) == {
         "team.created": 2,
-        "user.created": 6,
-        "mfa.enrolled": 5,
+        "user.created": 7,
+        "mfa.enrolled": 6,
         "api_key.created": 1,
     }
+    # The breach workflow's demo: a client with its clock, and an exercise to walk through.
+    incident_part = Counter(e.action for e in seeded if e.action.startswith("incident"))
+    assert incident_part["incident.client_saved"] == 1
+    assert incident_part["incident.opened"] == 1
     assert {(e.actor_kind, e.actor_id) for e in accounts_part} == {("system", "seed_demo")}
     agents = User.objects.filter(username__in=["agent.north", "agent.south"])
     created = seeded.filter(action="customer.created")
@@ -106,7 +111,7 @@ def test_running_twice_creates_nothing_new_and_records_nothing_new() -> None:
     assert _counts() == after_first
     assert "nothing created" in output
     created = AuditEvent.objects.filter(action="user.created").values_list("target_id", flat=True)
-    assert len(created) == len(set(created)) == 6
+    assert len(created) == len(set(created)) == 7
 
 
 def test_reruns_print_the_same_passwords_secrets_and_key() -> None:
@@ -253,7 +258,7 @@ def test_a_person_missing_their_authenticator_gets_the_demo_one_back() -> None:
     assert device.verify_token(f"{totp(key):06d}")
     # The enrolment, and the verification that follows any seeding that created something.
     assert AuditEvent.objects.count() == events + 2
-    assert AuditEvent.objects.filter(action="mfa.enrolled").count() == 6
+    assert AuditEvent.objects.filter(action="mfa.enrolled").count() == 7
 
 
 def test_a_person_named_like_the_service_account_stops_the_seed_with_nothing_created() -> None:
