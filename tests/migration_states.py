@@ -13,3 +13,9 @@ def migrate(targets: list[tuple[str, str]]) -> Apps:
     executor.migrate(targets)
     executor.loader.build_graph()
     return executor.loader.project_state(targets).apps
+
+
+def migrate_to_latest() -> None:
+    """Every app to its newest migration: the schema the current models describe."""
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())

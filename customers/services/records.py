@@ -41,6 +41,7 @@ from customers.fields import FIELDS, MEDICAL_FIELDS, REVEALABLE, Kind
 from customers.models import Customer, CustomerLookup
 from customers.permissions import (
     can_create_customers,
+    can_reveal_fields,
     can_reveal_record,
     can_update_customers,
     can_view_customers,
@@ -294,7 +295,8 @@ def customer_reveal(
             "Choose fields that can be revealed.",
             fields={"fields": [f"Choose from {', '.join(REVEALABLE)}."]},
         )
-    require(caller, can_reveal_record(caller, customer, wanted), resource=customer)
+    require(caller, can_reveal_fields(caller, wanted), resource=customer)
+    require(caller, can_reveal_record(caller, customer), resource=customer)
     try:
         _reveal_allowance(caller)
     except RevealLimitError:

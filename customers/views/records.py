@@ -33,6 +33,7 @@ from customers.permissions import (
     can_write_medical,
 )
 from customers.selectors import customer_get_for, customer_history, customer_masked
+from customers.services.access_log import customer_history_viewed
 from customers.services.records import customer_create, customer_reveal, customer_viewed
 from customers.views.shared import (
     add_service_errors,
@@ -65,6 +66,12 @@ def customer_page(
     except DecryptionError:
         return integrity_failure_page(request, customer, operation="customer_page")
     customer_viewed(caller=caller, customer=customer)
+    # The page shows the history in plain text: recorded as such, like the API's history
+    # endpoints (a breach investigation reads these as plaintext exposure).
+    for part in ("notes", "interactions"):
+        if history[part]:
+            ids = [str(item["id"]) for item in history[part]]
+            customer_history_viewed(caller=caller, customer=customer, part=part, ids=ids)
     fields = shown_fields(masked, revealed or {}, errors=reveal_errors, reason=reason)
     context = {
         "customer": customer,

@@ -18,7 +18,7 @@ from ccplatform.crypto.fields import binding, encrypt_value
 from ccplatform.crypto.providers import key_provider
 from customers.crypto import CUSTOMER_TABLE, CustomerCipher
 from customers.models import Customer
-from tests.migration_states import migrate
+from tests.migration_states import migrate, migrate_to_latest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,7 +39,7 @@ def before() -> Iterator[Apps]:
     try:
         yield migrate(BEFORE)
     finally:
-        migrate(AFTER)
+        migrate_to_latest()
 
 
 def historical(apps: Apps, label: str) -> Any:
@@ -77,6 +77,7 @@ def test_keys_move_onto_customer_rows_and_back_without_changing(before: Apps) ->
     second_id, second_key = old_customer(before, team, "Grace Hopper", rewrapped=True)
 
     migrate(AFTER)
+    migrate_to_latest()  # the current model reads the rows (later migrations add columns)
 
     for customer_id, key, name in (
         (first_id, first_key, "Ada Lovelace"),
