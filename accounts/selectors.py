@@ -11,7 +11,7 @@ import uuid
 
 from django.db.models import Q, QuerySet
 
-from accounts.models import ServiceAPIKey, Team, User, UserSession
+from accounts.models import Role, ServiceAPIKey, Team, User, UserSession
 from accounts.services.sessions import session_public_id
 from ccplatform.callers import Caller
 
@@ -23,6 +23,7 @@ __all__ = [
     "all_accounts",
     "all_teams",
     "api_key_with_prefix",
+    "is_last_security_admin",
     "people_holding",
     "person_with_id",
     "session_with_public_id",
@@ -104,3 +105,15 @@ def all_accounts() -> QuerySet[User]:
     """Every account, active or not, by username: the ones an incident may name as
     compromised (a disabled account's past activity still counts)."""
     return User.objects.order_by("username")
+
+
+def is_last_security_admin(user: User) -> bool:
+    """Whether `user` is the one active security admin: disabling them would leave nobody
+    to manage accounts."""
+    if user.role != Role.SECURITY_ADMIN or not user.is_active:
+        return False
+    return (
+        not User.objects.filter(role=Role.SECURITY_ADMIN, is_active=True)
+        .exclude(pk=user.pk)
+        .exists()
+    )

@@ -163,6 +163,7 @@ def _requirements_met(caller: Caller, levels: tuple[Level, ...]) -> Decision:
 
 ANY = "*"  # any person, or any key, whatever it holds
 SIGN_IN = "Sign in with your password and second factor."
+SYSTEM_ONLY = "Only the platform's own tasks and commands do this."
 
 
 def check(
@@ -189,13 +190,15 @@ def check(
         return allow_if(system, "not_for_the_system")
     if caller.is_person:
         if person is None:
-            return deny("people_not_allowed", "This is for integrations with an API key.")
+            told = "This is for integrations with an API key." if key else SYSTEM_ONLY
+            return deny("people_not_allowed", told)
         if person != ANY and not caller.has_perm(person):
             return deny(f"missing_permission:{person}", message)
         levels: tuple[Level, ...] = (Level.CALLER, Level.PERSON)
     else:
         if key is None:
-            return deny("keys_not_allowed", "API keys cannot do this; it is for people.")
+            told = "API keys cannot do this; it is for people." if person else SYSTEM_ONLY
+            return deny("keys_not_allowed", told)
         if key != ANY and not caller.has_scope(key):
             return deny(f"missing_scope:{key}", f"This API key lacks the scope {key}.")
         levels = (Level.CALLER,)

@@ -72,8 +72,9 @@ def can_reveal_fields(caller: Caller, fields: Iterable[str]) -> Decision:
 
 @rule("customers.reveal_record")
 def can_reveal_record(caller: Caller, customer: Customer) -> Decision:
-    """Reveal anything of this customer at all: not while the record is sealed (an
-    incident's containment, a restriction), whoever asks; the field rules come first."""
+    """Show anything of this customer in plain text (reveals, notes, interactions): not
+    while the record is sealed (an incident's containment, a restriction), whoever asks;
+    the field and history rules come first."""
     return allow_if(
         customer.sealed_at is None,
         "sealed",

@@ -27,6 +27,7 @@ from customers.models import Customer, Interaction, Note
 from customers.permissions import (
     can_locate_customers,
     can_read_history,
+    can_reveal_record,
     can_view_customers,
     can_view_medical,
 )
@@ -145,8 +146,9 @@ def customer_history(
     caller: Caller, customer: Customer, *, limit: int = HISTORY_LIMIT
 ) -> dict[str, list[dict[str, Any]]]:
     """The customer's newest notes and interactions, decrypted, card numbers masked; empty
-    for a caller who may not read history (the caller audits the view)."""
-    if not can_read_history(caller):
+    for a caller who may not read history, and while the record is sealed (the caller
+    audits the view)."""
+    if not can_read_history(caller) or not can_reveal_record(caller, customer):
         return {"notes": [], "interactions": []}
     cipher = CustomerCipher(customer)
     notes = customer.notes.select_related("author").order_by("-created_at", "-pk")[:limit]

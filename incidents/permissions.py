@@ -43,3 +43,17 @@ def can_add_notes(caller: Caller) -> Decision:
 def can_manage_clients(caller: Caller) -> Decision:
     """Record the clients we process data for and the clocks their contracts set."""
     return check(caller, person=HANDLE_PERMISSION, system=True)
+
+
+@rule("incidents.decide")
+def can_decide_incidents(caller: Caller) -> Decision:
+    """Decisions someone answers for (a notice filed or not required, the review): people
+    who handle incidents, never the system."""
+    return check(caller, person=HANDLE_PERMISSION)
+
+
+@rule("incidents.compute_affected")
+def can_compute_affected(caller: Caller) -> Decision:
+    """Read the audit log and decrypt addresses into an affected set: the system, in a job
+    a handler asked for (incidents.tasks.affected_request)."""
+    return check(caller, system=True)

@@ -94,3 +94,23 @@ def incident_statistics(caller: Caller, *, now: datetime | None = None) -> Stati
 def incident_current_set(incident: Incident) -> AffectedSet | None:
     """The incident's newest affected set (the one its counts and thresholds read)."""
     return incident.affected_sets.order_by("-computed_at", "-id").first()
+
+
+def obligation_get_for(caller: Caller, incident: Incident, obligation_id: int) -> Obligation:
+    """One notice of `incident` (reached through incident_get_for); any other id is a 404,
+    recorded like a hidden incident."""
+    # Through the incident's manager, so `obligation.incident` is this very instance.
+    found = incident.obligations.filter(pk=obligation_id).first()
+    if found is None:
+        gate.hidden(
+            caller, rule=VISIBLE_RULE, resource=("incidents.obligation", str(obligation_id))
+        )
+    return found
+
+
+def affected_set_get_for(caller: Caller, incident: Incident, set_id: int) -> AffectedSet:
+    """One affected set of `incident`; any other id is a 404, recorded like a hidden incident."""
+    found = incident.affected_sets.filter(pk=set_id).first()
+    if found is None:
+        gate.hidden(caller, rule=VISIBLE_RULE, resource=("incidents.affectedset", str(set_id)))
+    return found

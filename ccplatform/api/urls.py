@@ -10,4 +10,5 @@ urlpatterns = [
     path("status/", StatusApi.as_view(), name="api-status"),
     path("", include("customers.api.urls")),
     path("audit/", include("audit.api.urls")),
+    path("incidents/", include("incidents.api.urls")),
 ]

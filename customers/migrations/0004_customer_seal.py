@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0003_data_key_on_customer_row'),
+        ("customers", "0003_data_key_on_customer_row"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='customer',
-            name='sealed_at',
+            model_name="customer",
+            name="sealed_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='customer',
-            name='sealed_by',
+            model_name="customer",
+            name="sealed_by",
             field=models.CharField(blank=True, max_length=100),
         ),
     ]

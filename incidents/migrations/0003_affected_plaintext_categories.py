@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0002_timeline_append_only'),
+        ("incidents", "0002_timeline_append_only"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='affectedcustomer',
-            name='plaintext_categories',
+            model_name="affectedcustomer",
+            name="plaintext_categories",
             field=models.JSONField(default=list),
         ),
     ]

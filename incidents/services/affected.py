@@ -44,7 +44,7 @@ from incidents.models import (
     Exposure,
     Incident,
 )
-from incidents.permissions import can_handle_incidents
+from incidents.permissions import can_compute_affected
 from incidents.services.planning import obligations_sync
 from incidents.services.timeline import entry_add
 
@@ -178,7 +178,7 @@ def affected_compute(
 ) -> AffectedSet:
     """Run the query, read the regions, freeze the set with its counts, derive the notices
     again. The system runs it in a job for whoever asked (`requested_by`, audited)."""
-    require(caller, can_handle_incidents(caller), resource=incident)
+    require(caller, can_compute_affected(caller), resource=incident)
     found = collect(customer_touches(query))
     regions = customer_residences(caller, found) if found else {}
     counts = counts_of(found, {k: v.region for k, v in regions.items()})

@@ -76,7 +76,11 @@ def client_save(
             target=client,
             details={"changed": changed, "hours": client.notify_within_hours},
         )
-        touched = Incident.objects.filter(affected_teams__in=chosen).exclude(status=Status.CLOSED)
+        # Teams added gain the notice, teams removed lose it: both kinds of incident follow.
+        teams_then_and_now = old_teams | {team.pk for team in chosen}
+        touched = Incident.objects.filter(affected_teams__in=teams_then_and_now).exclude(
+            status=Status.CLOSED
+        )
         for incident in touched.distinct():
             obligations_sync(caller=caller, incident=incident)
     return client

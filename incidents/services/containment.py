@@ -14,7 +14,12 @@ from typing import Any
 
 from django.db import transaction
 
-from accounts.selectors import Team, api_key_with_prefix, person_with_id, team_for
+from accounts.selectors import (
+    Team,
+    api_key_with_prefix,
+    person_with_id,
+    team_for,
+)
 from accounts.services.api_keys import api_key_revoke
 from accounts.services.sessions import sessions_end_for_team
 from accounts.services.users import user_disable

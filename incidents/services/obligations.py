@@ -22,7 +22,7 @@ from ccplatform.errors import ServiceError
 from ccplatform.gate import require
 from incidents.actions import INCIDENT_DRAFT_EDITED, INCIDENT_OBLIGATION_DECIDED
 from incidents.models import EntryKind, Exemption, Obligation, ObligationStatus, Status
-from incidents.permissions import HANDLE_PERMISSION, can_handle_incidents
+from incidents.permissions import HANDLE_PERMISSION, can_decide_incidents, can_handle_incidents
 from incidents.rules import Recipient
 from incidents.services.planning import current_set
 from incidents.services.timeline import clean_text, entry_add
@@ -43,13 +43,13 @@ def _decidable(obligation: Obligation) -> None:
 def _approver(caller: Caller, approver_id: Any, errors: dict[str, list[str]]) -> Any:
     approver = person_with_id(approver_id) if approver_id else None
     if approver is None:
-        errors["approver"] = ["Name who approved this (another incident handler)."]
+        errors["approver_id"] = ["Name who approved this (another incident handler)."]
         return None
     if approver.pk == caller.user_id:
-        errors["approver"] = ["Someone else approves a notice found not required."]
+        errors["approver_id"] = ["Someone else approves a notice found not required."]
         return None
     if not people_holding(HANDLE_PERMISSION).filter(pk=approver.pk).exists():
-        errors["approver"] = ["The approver must be an active incident handler."]
+        errors["approver_id"] = ["The approver must be an active incident handler."]
         return None
     return approver
 
@@ -67,7 +67,7 @@ def obligation_decide(
     exemption: str = "",
 ) -> Obligation:
     """Record the decision on one notice (see the module for what each needs)."""
-    require(caller, can_handle_incidents(caller), resource=obligation.incident)
+    require(caller, can_decide_incidents(caller), resource=obligation.incident)
     _decidable(obligation)
     errors: dict[str, list[str]] = {}
     now = timezone.now()
@@ -157,7 +157,7 @@ def obligation_draft_edit(*, caller: Caller, obligation: Obligation, text: str) 
     """Replace the generated draft with an edited one (no longer regenerated)."""
     require(caller, can_handle_incidents(caller), resource=obligation.incident)
     _decidable(obligation)
-    draft = clean_text(text, field="draft", required=True, limit=20000)
+    draft = clean_text(text, field="text", required=True, limit=20000)
     with transaction.atomic():
         obligation.draft, obligation.draft_edited = draft, True
         obligation.save(update_fields=["draft", "draft_edited"])

@@ -23,7 +23,7 @@ from ccplatform.errors import ServiceError
 from ccplatform.gate import require
 from incidents.actions import INCIDENT_REVIEWED
 from incidents.models import EntryKind, FollowUp, Incident, Review, Status
-from incidents.permissions import can_handle_incidents
+from incidents.permissions import can_decide_incidents
 from incidents.services.planning import current_set
 from incidents.services.timeline import clean_text, entry_add
 
@@ -46,7 +46,7 @@ def review_write(
 ) -> Review:
     """Write the review. Needs the incident recovered, an affected set computed after it was
     contained (the re-run), and at least one follow-up action."""
-    require(caller, can_handle_incidents(caller), resource=incident)
+    require(caller, can_decide_incidents(caller), resource=incident)
     errors: dict[str, list[str]] = {}
     if incident.status != Status.RECOVERED:
         errors["status"] = ["The review is written once the incident is recovered."]

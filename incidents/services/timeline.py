@@ -18,7 +18,7 @@ from ccplatform.gate import require
 from ccplatform.redaction import mask_card_numbers
 from incidents.actions import INCIDENT_NOTE_ADDED, INCIDENT_VIEWED
 from incidents.models import EntryKind, Incident, Status, TimelineEntry
-from incidents.permissions import can_add_notes
+from incidents.permissions import can_add_notes, can_view_incidents
 
 NOTE_LIMIT = 5000
 
@@ -67,5 +67,5 @@ def incident_note_add(*, caller: Caller, incident: Incident, text: str) -> Timel
 def incident_viewed(*, caller: Caller, incident: Incident) -> None:
     """Record that an incident's page or record was shown (it lists affected customers' ids
     and the drafts of notices about them)."""
-    require(caller, can_add_notes(caller), resource=incident)
+    require(caller, can_view_incidents(caller), resource=incident)
     audit_record(actor=caller.actor, action=INCIDENT_VIEWED, target=incident)

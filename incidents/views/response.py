@@ -8,7 +8,6 @@ import uuid
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_POST
 
 from ccplatform import gate
@@ -23,6 +22,7 @@ from incidents.forms import (
 )
 from incidents.models import Incident, Obligation
 from incidents.permissions import can_handle_incidents
+from incidents.selectors import obligation_get_for
 from incidents.services import containment
 from incidents.services.affected import Compromised
 from incidents.services.obligations import obligation_decide, obligation_draft_edit
@@ -92,8 +92,8 @@ def incident_affected(request: HttpRequest, incident_id: uuid.UUID) -> HttpRespo
     return submit(request, incident, form, "affected_form", act)
 
 
-def _obligation(incident_id: uuid.UUID, obligation_id: int) -> Obligation:
-    return get_object_or_404(Obligation, pk=obligation_id, incident_id=incident_id)
+def _obligation(request: HttpRequest, incident: Incident, obligation_id: int) -> Obligation:
+    return obligation_get_for(caller_of(request), incident, obligation_id)
 
 
 @gate.page(can_handle_incidents)
@@ -102,7 +102,7 @@ def obligation_decision(
     request: HttpRequest, incident_id: uuid.UUID, obligation_id: int
 ) -> HttpResponse:
     incident = incident_for(request, incident_id)
-    obligation = _obligation(incident.pk, obligation_id)
+    obligation = _obligation(request, incident, obligation_id)
 
     def act(data: dict[str, Any]) -> str:
         obligation_decide(caller=caller_of(request), obligation=obligation, **data)
@@ -118,7 +118,7 @@ def obligation_draft(
     request: HttpRequest, incident_id: uuid.UUID, obligation_id: int
 ) -> HttpResponse:
     incident = incident_for(request, incident_id)
-    obligation = _obligation(incident.pk, obligation_id)
+    obligation = _obligation(request, incident, obligation_id)
 
     def act(data: dict[str, Any]) -> str:
         obligation_draft_edit(caller=caller_of(request), obligation=obligation, text=data["text"])

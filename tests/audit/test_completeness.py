@@ -4,10 +4,10 @@ DESIGN.md invariants 1 and 3: every write of personal or security data, and ever
 sensitive field, records an event (actor, action, target, outcome, time, IP, request id) in
 the same transaction. The catalogue lists the services with their preconditions: its
 machinery is tests/audit/service_catalogue.py, its entries the catalogue_* modules beside it
-(accounts, customers, sign-in, platform and audit), imported here so that every entry is
-registered before the tests are collected. This module runs each entry inside a request
-context and guards the list itself: a public function in a service module must be in the
-catalogue or in ALLOW_LIST below, with its reason.
+(accounts, customers, sign-in, platform and audit, incidents), imported here so that every
+entry is registered before the tests are collected. This module runs each entry inside a
+request context and guards the list itself: a public function in a service module must be
+in the catalogue or in ALLOW_LIST below, with its reason.
 """
 
 from __future__ import annotations
@@ -28,11 +28,13 @@ from pytest_django import Settings
 import accounts.services
 import audit.services
 import customers.services
+import incidents.services
 from accounts.models import Role, Team
 from audit.models import AuditEvent
 from audit.services import AuditTarget, reads
 from ccplatform.context import RequestInfo, request_context
 from customers.services.records import customer_create
+from incidents.services import register
 from tests.audit.service_catalogue import CATALOGUE, Case, World
 from tests.personas import SETUP, login_verified, make_integrator, make_person
 
@@ -44,6 +46,7 @@ from tests.audit import (  # noqa: F401
     catalogue_customers,
     catalogue_signin,
     catalogue_audit,
+    catalogue_incidents,
 )
 # isort: on
 
@@ -125,9 +128,10 @@ def test_every_exception_to_one_event_says_why() -> None:
 
 # --- The guard: no public service function without a decision about its audit -------------
 
-# Besides every module of the services packages (accounts, customers, audit): key rotation,
-# the export's formatting, and the customer selectors (they decrypt for pages and the API).
-SERVICE_PACKAGES = (accounts.services, customers.services, audit.services)
+# Besides every module of the services packages (accounts, customers, audit, incidents): key
+# rotation, the export's formatting, and the customer selectors (they decrypt for pages, the
+# API and the incidents' regions of residence).
+SERVICE_PACKAGES = (accounts.services, customers.services, audit.services, incidents.services)
 EXTRA_MODULES = ("ccplatform.crypto.rotation", "audit.exporting", "customers.selectors")
 NO_PERSONAL_DATA = "touches no personal or security data"
 # Public functions that need no event of their own, each with the reason. Anything that
@@ -167,6 +171,18 @@ ALLOW_LIST = {
     # Which customers a caller reaches: a queryset, nothing decrypted; what is shown of them
     # is recorded by customer_get_for's callers, customers_listed and customers_search.
     "customers.selectors.customers_visible_to": "a queryset of the customers a caller reaches",
+    # The incident workflow's pure steps: facts in, an answer out; the services that call
+    # them (catalogued) record what comes of it.
+    "incidents.services.register.name_clear": "whether fields passed their checks",
+    "incidents.services.timeline.clean_text": "text stripped, card numbers masked",
+    "incidents.services.workflow.next_status": "the step after the current one",
+    "incidents.services.workflow.missing_for": "what a step still needs, as field errors",
+    "incidents.services.planning.clients_of": "the clients of an incident's teams",
+    "incidents.services.planning.facts_of": "what the notification rules read",
+    "incidents.services.drafts.draft_for": "a notice's draft text: counts, never a person",
+    "incidents.services.reminders.marks_reached": "which marks of a clock are due",
+    "incidents.services.affected.collect": "touches grouped by customer id",
+    "incidents.services.affected.counts_of": "counts per category and region",
 }
 
 
@@ -213,7 +229,7 @@ def test_the_allow_list_names_only_existing_uncatalogued_functions() -> None:
 
 @pytest.mark.parametrize(
     "module",
-    [customers.services.records, reads, accounts.services.users],
+    [customers.services.records, reads, accounts.services.users, register],
     ids=lambda module: module.__name__,
 )
 def test_the_guard_sees_a_new_service_function(

@@ -83,7 +83,7 @@ def test_subset_reads_known_items_in_any_case_or_none() -> None:
 
 
 def test_subset_names_the_unknown_items() -> None:
-    with pytest.raises(ConfigurationError, match="R takes gdpr, hipaa .*got ccpa"):
+    with pytest.raises(ConfigurationError, match=r"R takes gdpr, hipaa .*got ccpa"):
         Env({"R": "gdpr,ccpa"}).subset("R", ("gdpr", "hipaa"), [])
 
 

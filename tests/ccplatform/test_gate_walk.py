@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from django.test import Client
@@ -35,8 +36,17 @@ from ccplatform.permissions import (
     requirement,
 )
 from customers.services.records import customer_create
+from incidents.models import OpenedVia
+from incidents.services.register import Report, incident_open
 from tests.ccplatform.url_walk import Endpoint, iter_endpoints
-from tests.personas import SETUP, Integrator, login_verified, make_integrator, make_person
+from tests.personas import (
+    SETUP,
+    Integrator,
+    as_caller,
+    login_verified,
+    make_integrator,
+    make_person,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +72,8 @@ class World:
     event_id: int
     people: dict[Role, User]
     integrator: Integrator
+    incident_id: uuid.UUID
+    obligation_id: int
 
 
 @pytest.fixture
@@ -82,7 +94,19 @@ def world() -> World:
     event = AuditEvent.objects.order_by("-id").first()
     assert event is not None
     integrator = make_integrator("walk.crm", scopes=ALL_SCOPES)
-    return World(team, customer.pk, alert.pk, event.pk, people, integrator)
+    incident = incident_open(
+        caller=as_caller(people[Role.COMPLIANCE_OFFICER]),
+        report=Report(
+            title="Walk", nature="confidentiality", kind="loss", severity="low",
+            discovered_at=now - timedelta(hours=1), team_ids=[str(team.pk)],
+        ),
+        via=OpenedVia.PAGE,
+    )  # fmt: skip
+    obligation = incident.obligations.first()
+    assert obligation is not None
+    return World(
+        team, customer.pk, alert.pk, event.pk, people, integrator, incident.pk, obligation.pk
+    )
 
 
 def _samples(world: World, user: User) -> dict[str, str]:
@@ -90,6 +114,9 @@ def _samples(world: World, user: User) -> dict[str, str]:
         "customer_id": str(world.customer_id),
         "alert_id": str(world.alert_id),
         "event_id": str(world.event_id),
+        "incident_id": str(world.incident_id),
+        "obligation_id": str(world.obligation_id),
+        "set_id": "1",
         "kind": "user",
         "actor_id": str(user.pk),
         "fmt": "csv",

@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ccplatform import gate
 from ccplatform.api.schema import VALIDATION_RESPONSES
 from ccplatform.callers import caller_of
 from customers.api.permissions import (
@@ -31,6 +32,7 @@ from customers.api.serializers import (
 )
 from customers.api.views.common import SharedUrl, integrity_checked
 from customers.models import Customer, InteractionChannel, InteractionOutcome
+from customers.permissions import can_reveal_record
 from customers.selectors import (
     customer_get_for,
     customer_history,
@@ -63,6 +65,7 @@ def _history(request: Request, customer: Customer, part: str) -> list[dict[str, 
     query = _Limit(data=request.query_params)
     query.is_valid(raise_exception=True)
     caller = caller_of(request)
+    gate.require(caller, can_reveal_record(caller, customer), resource=customer)  # sealed
     with integrity_checked(request, customer, f"{part}_list"):
         items = customer_history(caller, customer, limit=query.validated_data["limit"])[part]
     customer_history_viewed(

@@ -1,0 +1,1 @@
+"""The incidents REST API (/api/v1/incidents/...): serializers, views, URLs."""
