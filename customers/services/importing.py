@@ -15,9 +15,7 @@ loads nothing if any row is bad (one transaction, rolled back).
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -27,6 +25,7 @@ from audit.services import Outcome, audit_record
 from ccplatform.callers import Caller
 from ccplatform.errors import ServiceError
 from ccplatform.gate import require
+from ccplatform.memory import collector_paused
 from customers.actions import CUSTOMERS_IMPORT_FAILED, CUSTOMERS_IMPORTED
 from customers.import_rows import (
     EXTENSIONS,
@@ -134,26 +133,6 @@ def _batches(rows: Iterable[SourceRow], size: int) -> Iterator[list[SourceRow]]:
         yield batch
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while a batch is built and saved.
-
-    A batch allocates hundreds of thousands of objects (rows, ciphertexts, SQL parameters),
-    which sets the collector off dozens of times, each pass walking the objects that live
-    on (about a twentieth of the import's time). The batch's objects form no cycles, so
-    reference counting frees them when the batch is done (memory stays flat); between
-    batches the collector runs as usual.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
 @dataclass(frozen=True)
 class _Job:
     caller: Caller
@@ -164,7 +143,7 @@ class _Job:
 
     def load(self, rows: Iterable[SourceRow]) -> None:
         for batch in _batches(rows, self.batch_size):
-            with _collector_paused():
+            with collector_paused():
                 self._save(*customers_build_many(team=self.team, rows=batch))
             del batch  # before the next batch is read: one batch in memory at a time
 

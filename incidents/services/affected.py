@@ -32,6 +32,7 @@ from audit.services import audit_record
 from ccplatform.callers import Caller
 from ccplatform.errors import ServiceError
 from ccplatform.gate import require
+from ccplatform.memory import collector_paused
 from customers import actions as customer_actions
 from customers.fields import FIELDS
 from customers.selectors import customer_residences
@@ -79,24 +80,37 @@ class _Found:
     plaintext: bool = False
 
 
-def _categories(touch: Touch) -> Iterable[str]:
+# Read once, not per touch: an affected set may be built from millions of events.
+_FIELD_CATEGORY = {name: spec.category.value for name, spec in FIELDS.items()}
+_SHOWN = {name: frozenset(c.value for c in shown) for name, shown in CATEGORIES_SHOWN.items()}
+_NOTHING: frozenset[str] = frozenset()
+
+
+def _categories(touch: Touch) -> set[str] | frozenset[str]:
     if touch.fields:
-        return {FIELDS[name].category.value for name in touch.fields if name in FIELDS}
-    return (category.value for category in CATEGORIES_SHOWN.get(touch.action, ()))
+        return {_FIELD_CATEGORY[name] for name in touch.fields if name in _FIELD_CATEGORY}
+    return _SHOWN.get(touch.action, _NOTHING)
 
 
 def collect(touches: Iterable[Touch]) -> dict[str, _Found]:
     """Customer id → how they were exposed, which categories, by which actions."""
     found: dict[str, _Found] = {}
-    for touch in touches:
-        entry = found.setdefault(touch.customer_id, _Found())
-        categories = set(_categories(touch))
-        entry.categories |= categories
-        if touch.action in PLAINTEXT_ACTIONS:
-            entry.plaintext = True
-            entry.plaintext_categories |= categories
-        entry.actions.add(touch.action)
+    with collector_paused():
+        for touch in touches:
+            _add(found, touch)
     return found
+
+
+def _add(found: dict[str, _Found], touch: Touch) -> None:
+    entry = found.get(touch.customer_id)
+    if entry is None:
+        entry = found[touch.customer_id] = _Found()
+    categories = _categories(touch)
+    entry.categories |= categories
+    if touch.action in PLAINTEXT_ACTIONS:
+        entry.plaintext = True
+        entry.plaintext_categories |= categories
+    entry.actions.add(touch.action)
 
 
 def counts_of(found: Mapping[str, _Found], regions: Mapping[str, str]) -> dict[str, Any]:
