@@ -9,8 +9,10 @@ and an entry with none or several says why. Entries are dense, one `entry(...)` 
 list reads as a table; they live in the catalogue modules, each registering its entries when
 imported: catalogue_accounts (users, teams, API keys, second factors, passwords, sessions),
 catalogue_customers (records, reveals, searches, selectors, notes, import, rescan),
-catalogue_signin (sign-in and sign-out) and catalogue_audit (key rotation and the audit
-log's own writes and reads).
+catalogue_signin (sign-in and sign-out), catalogue_audit (key rotation and the audit
+log's own writes and reads), catalogue_incidents (the breach register, steps, notices,
+reminders, clients) and catalogue_incident_response (affected customers, containment, the
+review, and the accounts and customers services they call).
 
 Services take the `Caller` (`caller=`); an `Expect` names whom the log must name (a Caller
 or an Actor). A refusal by an access rule is one `access.denied` event of one shape, so the

@@ -47,6 +47,7 @@ from tests.audit import (  # noqa: F401
     catalogue_signin,
     catalogue_audit,
     catalogue_incidents,
+    catalogue_incident_response,
 )
 # isort: on
 
