@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from incidents.rules import RECIPIENT_LABELS, Recipient
+from incidents.rules import CLIENT_SOURCE_PREFIX, RECIPIENT_LABELS, Recipient
 
 
 class Status(models.TextChoices):
@@ -241,6 +241,9 @@ class Obligation(models.Model):
 
     @property
     def recipient_label(self) -> str:
+        """Whom the notice goes to, as people read it (a client by its name)."""
+        if self.recipient == Recipient.CLIENT:
+            return self.source.removeprefix(CLIENT_SOURCE_PREFIX)
         return RECIPIENT_LABELS.get(Recipient(self.recipient), self.recipient)
 
     @property

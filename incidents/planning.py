@@ -16,7 +16,15 @@ from zoneinfo import ZoneInfo
 
 from ccplatform.deadlines import Deadline, Unit, deadline
 from incidents.models import ClockBasis, DataCategory, Risk
-from incidents.rules import EEA, RULES, Condition, Recipient, Rule, Trigger
+from incidents.rules import (
+    CLIENT_SOURCE_PREFIX,
+    EEA,
+    RULES,
+    Condition,
+    Recipient,
+    Rule,
+    Trigger,
+)
 
 CLIENT_REGIME = "Contract"
 
@@ -141,7 +149,7 @@ def plan(facts: Facts) -> list[Planned]:
                 starts_at=facts.aware_at,
                 due=deadline(facts.aware_at, client.hours, Unit.HOURS),
                 basis=ClockBasis.CONTRACT,
-                source=f"Contract with {client.name}",
+                source=f"{CLIENT_SOURCE_PREFIX}{client.name}",
                 summary=f"Tell {client.name} within {client.hours} hours of becoming aware.",
             )
         )

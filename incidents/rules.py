@@ -194,6 +194,7 @@ RULES: tuple[Rule, ...] = (
 )  # fmt: skip
 
 RULES_BY_ID = {rule.id: rule for rule in RULES}
+CLIENT_SOURCE_PREFIX = "Contract with "  # a client's notice cites its contract
 # The contractual clock of a client may be shorter than the law's, never longer.
 CLIENT_MAX_HOURS = 72
 # EU member states and the EEA's Iceland, Liechtenstein and Norway: GDPR residents.

@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.selectors import people_holding
 from audit.views.listing import actor_label, usernames
 from ccplatform.deadlines import Deadline, elapsed_share
-from incidents.models import AffectedSet, Obligation, ObligationStatus, TimelineEntry
+from incidents.models import AffectedSet, DataCategory, Obligation, ObligationStatus, TimelineEntry
 from incidents.permissions import HANDLE_PERMISSION
 
 
@@ -95,11 +95,14 @@ def entries(timeline: Sequence[TimelineEntry]) -> list[Entry]:
 
 
 def counts_table(affected: AffectedSet | None, name: str) -> list[tuple[str, int]]:
-    """One of the set's counts ("categories", "regions") as rows, largest first."""
+    """One of the set's counts ("categories", "regions") as rows, largest first; categories
+    by their labels."""
     if affected is None:
         return []
     counts: dict[str, int] = affected.counts.get(name, {})
-    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    labels = dict(DataCategory.choices) if name == "categories" else {}
+    rows = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [(labels.get(key, key), count) for key, count in rows]
 
 
 def handlers() -> list[tuple[str, str]]:

@@ -36,6 +36,7 @@ def test_a_client_clock_reaches_the_open_incidents_of_its_teams(
     client = save(compliance_officer, team_a, hours=24)
     notice = incident.obligations.get(rule=f"client:{client.pk}")
     assert notice.basis == ClockBasis.CONTRACT
+    assert notice.recipient_label == "Acme Health"
     assert notice.deadline == incident.aware_at + timedelta(hours=24)
     event = AuditEvent.objects.get(action="incident.client_saved")
     assert event.details == {"changed": ["created", "teams"], "hours": 24}

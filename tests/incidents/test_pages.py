@@ -234,7 +234,7 @@ def test_the_start_page_lists_the_notices_due_for_handlers_only(
     home = client.get("/").content.decode()
     assert "Breach notices due" in home
     assert incident.reference in home
-    assert "last exercise: none yet" in home
+    assert "Last exercise: none yet" in home
     client.logout()
     login_verified(client, agent)
     assert "Breach notices due" not in client.get("/").content.decode()
