@@ -55,16 +55,22 @@ def customers_seal(*, caller: Caller, customer_ids: Iterable[uuid.UUID | str], w
     return len(open_ids)
 
 
-def customers_release(*, caller: Caller, customer_ids: Iterable[uuid.UUID | str], why: str) -> int:
-    """Release the seals of these customers; how many were released."""
+def customers_release(
+    *,
+    caller: Caller,
+    customer_ids: Iterable[uuid.UUID | str],
+    why: str,
+    only_sealed_by: str = "",
+) -> int:
+    """Release the seals of these customers (with `only_sealed_by`, only the seals placed
+    for that reason: an incident lifts its own, not a restriction's); how many."""
     require(caller, can_seal_customers(caller), resource=("customers.customer", "release"))
     ids, why = _ids(customer_ids), _why(why)
     with transaction.atomic():
-        sealed = list(
-            Customer.objects.filter(pk__in=ids, sealed_at__isnull=False).values_list(
-                "pk", flat=True
-            )
-        )
+        sealed_ones = Customer.objects.filter(pk__in=ids, sealed_at__isnull=False)
+        if only_sealed_by:
+            sealed_ones = sealed_ones.filter(sealed_by=only_sealed_by)
+        sealed = list(sealed_ones.values_list("pk", flat=True))
         Customer.objects.filter(pk__in=sealed).update(sealed_at=None, sealed_by="")
         audit_record(
             actor=caller.actor,

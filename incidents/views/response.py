@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_POST
 
 from ccplatform import gate
-from ccplatform.callers import Caller, caller_of
+from ccplatform.callers import caller_of
 from incidents.forms import (
     AffectedForm,
     ClocksForm,
@@ -23,8 +23,8 @@ from incidents.forms import (
 from incidents.models import Incident, Obligation
 from incidents.permissions import can_handle_incidents
 from incidents.selectors import obligation_get_for
-from incidents.services import containment
 from incidents.services.affected import Compromised
+from incidents.services.containment import contain
 from incidents.services.obligations import obligation_decide, obligation_draft_edit
 from incidents.services.register import incident_update
 from incidents.services.review import FollowUpAction, review_write
@@ -128,43 +128,15 @@ def obligation_draft(
     return submit(request, incident, form, "draft_forms", act, key=obligation.pk)
 
 
-def _contain(caller: Caller, incident: Incident, data: dict[str, Any]) -> None:
-    """One containment action: the service it names, with the fields it reads."""
-    action, reason = data["action"], data["reason"]
-    if action == "disable_users":
-        containment.contain_disable_users(
-            caller=caller, incident=incident, user_ids=data["user_ids"], reason=reason
-        )
-    elif action == "revoke_keys":
-        prefixes = [prefix for prefix in data["prefixes"].split(",") if prefix.strip()]
-        containment.contain_revoke_keys(
-            caller=caller, incident=incident, prefixes=prefixes, reason=reason
-        )
-    elif action == "end_team_sessions":
-        containment.contain_end_team_sessions(
-            caller=caller, incident=incident, team_id=data["team_id"], reason=reason
-        )
-    elif action in ("seal_customers", "release_customers"):
-        containment.contain_seal_customers(
-            caller=caller,
-            incident=incident,
-            reason=reason,
-            plaintext_only=data["plaintext_only"],
-            release=action == "release_customers",
-        )
-    else:
-        containment.contain_rotate_keys(
-            caller=caller, incident=incident, ring=data["ring"], reason=reason
-        )
-
-
 @gate.page(can_handle_incidents)
 @require_POST
 def incident_containment(request: HttpRequest, incident_id: uuid.UUID) -> HttpResponse:
     incident = incident_for(request, incident_id)
 
     def act(data: dict[str, Any]) -> str:
-        _contain(caller_of(request), incident, data)
+        prefixes = [prefix for prefix in data["prefixes"].split(",") if prefix.strip()]
+        fields = {**data, "prefixes": prefixes}
+        contain(caller=caller_of(request), incident=incident, action=data["action"], fields=fields)
         label = dict(ContainmentForm.ACTIONS)[data["action"]]
         return f"Done: {label.lower()} (on the timeline)."
 

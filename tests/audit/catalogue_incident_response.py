@@ -97,7 +97,7 @@ def _disabled(w: World) -> Call:
         return (Expect(containing(incident), w.agent,
                        details={"sessions_ended": 1, "keys_revoked": 0}),
                 incident_event(handler(w), incident, action="disable_users",
-                               users=[str(w.agent.pk)]))
+                               users=[str(w.agent.pk)], already_disabled=[]))
 
     return call
 
@@ -109,7 +109,8 @@ def _revoked(w: World) -> Call:
         containment.contain_revoke_keys(caller=handler(w), incident=incident, reason=REASON,
                                         prefixes=[key.prefix])
         return (Expect(containing(incident), key_target(key), details={"prefix": key.prefix}),
-                incident_event(handler(w), incident, action="revoke_keys", keys=[key.prefix]))
+                incident_event(handler(w), incident, action="revoke_keys", keys=[key.prefix],
+                               already_revoked=[]))
 
     return call
 
@@ -144,7 +145,7 @@ def _sealed(w: World, *, release: bool = False) -> Call:
                 incident_event(handler(w), incident,
                                action="release_customers" if release else "seal_customers",
                                set=incident.affected_sets.get().pk, customers=1,
-                               plaintext_only=False, why=f"{incident.reference}: {REASON}"))
+                               plaintext_only=False))
 
     return call
 

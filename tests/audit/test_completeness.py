@@ -184,6 +184,8 @@ ALLOW_LIST = {
     "incidents.services.reminders.marks_reached": "which marks of a clock are due",
     "incidents.services.affected.collect": "touches grouped by customer id",
     "incidents.services.affected.counts_of": "counts per category and region",
+    "incidents.services.containment.contain": "dispatches to one contain_* service (each one "
+    "catalogued) by the action's name",
 }
 
 

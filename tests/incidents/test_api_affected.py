@@ -186,7 +186,11 @@ def test_disabling_a_phished_account_from_the_incident(
     assert not victim.is_active
     [taken] = events("incident.containment_taken")
     assert taken.actor_id == str(compliance_officer.pk)
-    assert taken.details == {"action": "disable_users", "users": [str(victim.pk)]}
+    assert taken.details == {
+        "action": "disable_users",
+        "users": [str(victim.pk)],
+        "already_disabled": [],
+    }
     [disabled] = events("user.disabled")
     assert disabled.actor_kind == "system"
     assert incident.reference in disabled.reason

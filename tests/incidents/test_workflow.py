@@ -14,8 +14,11 @@ from pytest_django import Settings
 
 from accounts.models import Role, Team, User, UserSession
 from audit.models import AuditEvent
+from ccplatform.callers import Caller
 from ccplatform.errors import AccessDeniedError, ServiceError
+from customers.models import Customer
 from customers.services.records import customer_reveal
+from customers.services.sealing import customers_seal
 from incidents.models import (
     EntryKind,
     Incident,
@@ -266,3 +269,58 @@ def test_exercises_are_numbered_apart_and_left_out_of_the_figures(
     assert figures.open == 1
     assert figures.last_exercise == drill.reported_at
     assert "EXERCISE" in drill.obligations.first().draft  # type: ignore[union-attr]
+
+
+def test_containment_keeps_the_account_safeguards(
+    compliance_officer: User, security_admin: User
+) -> None:
+    incident = opened(compliance_officer)
+    officer = as_caller(compliance_officer)
+    for person, field_message in (
+        (compliance_officer, "Your own account is among them."),
+        (security_admin, "The last active security admin is among them."),
+    ):
+        with pytest.raises(ServiceError) as refused:
+            contain_disable_users(
+                caller=officer, incident=incident, user_ids=[str(person.pk)], reason="Compromised"
+            )
+        assert refused.value.fields == {"user_ids": [field_message]}
+        person.refresh_from_db()
+        assert person.is_active
+
+
+def test_releasing_lifts_only_this_incidents_seals(
+    compliance_officer: User, agent: User, team_a: Team
+) -> None:
+    customers = customers_in(team_a)
+    touched_by(agent, customers, reveal=0)
+    restricted = customers[0]
+    customers_seal(caller=Caller.system("dsar"), customer_ids=[restricted.pk], why="restriction")
+    incident = opened(compliance_officer)
+    compute(compliance_officer, incident, user_id=str(agent.pk))
+    officer = as_caller(compliance_officer)
+    assert contain_seal_customers(caller=officer, incident=incident, reason="Contain") == 3
+    released = contain_seal_customers(
+        caller=officer, incident=incident, reason="Done", release=True
+    )
+    assert released == 3
+    sealed = Customer.objects.filter(sealed_at__isnull=False)
+    assert list(sealed.values_list("sealed_by", flat=True)) == ["restriction"]
+
+
+def test_an_exercise_records_containment_and_changes_nothing(
+    compliance_officer: User, agent: User
+) -> None:
+    drill = opened(compliance_officer, is_exercise=True)
+    contain_disable_users(
+        caller=as_caller(compliance_officer),
+        incident=drill,
+        user_ids=[str(agent.pk)],
+        reason="Tabletop: the agent's laptop",
+    )
+    agent.refresh_from_db()
+    assert agent.is_active
+    entry = drill.timeline.get(kind=EntryKind.CONTAINMENT)
+    assert entry.text.startswith("Exercise, nothing changed — would have: disabled 1 account")
+    assert entry.details["simulated"] is True
+    assert not AuditEvent.objects.filter(action="user.disabled").exists()

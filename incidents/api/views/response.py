@@ -21,7 +21,7 @@ from audit.api.queries import validate_query
 from audit.api.serializers import numbered_page
 from audit.api.views.integrity import PAGE_NAMES, PAGE_PARAMETERS
 from ccplatform.api.schema import VALIDATION_RESPONSES
-from ccplatform.callers import Caller, caller_of
+from ccplatform.callers import caller_of
 from ccplatform.crypto.rotation import Kind as Ring
 from customers.api.serializers import FlatListField, StrictInput
 from customers.api.views.common import SharedUrl
@@ -34,14 +34,9 @@ from incidents.api.serializers import (
     ReviewSerializer,
 )
 from incidents.api.views.common import TAG, affected_set_of, incident_for, paged
-from incidents.models import Incident
 from incidents.services.affected import Compromised
 from incidents.services.containment import (
-    contain_disable_users,
-    contain_end_team_sessions,
-    contain_revoke_keys,
-    contain_rotate_keys,
-    contain_seal_customers,
+    contain,
 )
 from incidents.services.review import FollowUpAction, review_write
 from incidents.services.timeline import NOTE_LIMIT, incident_viewed
@@ -179,31 +174,6 @@ ACTION_FIELDS: dict[str, frozenset[str]] = {
 }
 
 
-def _contain(caller: Caller, incident: Incident, data: dict[str, Any]) -> tuple[int, list[str]]:
-    """Hand the action to its service: how many records it changed, the jobs it started."""
-    action, reason = data["action"], data["reason"]
-    common: dict[str, Any] = {"caller": caller, "incident": incident, "reason": reason}
-    match action:
-        case "disable_users":
-            user_ids = [str(user_id) for user_id in data.get("user_ids", [])]
-            return contain_disable_users(user_ids=user_ids, **common), []
-        case "revoke_keys":
-            return contain_revoke_keys(prefixes=data.get("prefixes", []), **common), []
-        case "end_team_sessions":
-            team_id = str(data.get("team_id") or "")
-            return contain_end_team_sessions(team_id=team_id, **common), []
-        case "seal_customers" | "release_customers":
-            count = contain_seal_customers(
-                plaintext_only=data.get("plaintext_only", False),
-                release=action == "release_customers",
-                **common,
-            )
-            return count, []
-        case _:
-            jobs = contain_rotate_keys(ring=data.get("ring", ""), **common)
-            return len(jobs), jobs
-
-
 class IncidentContainmentApi(APIView):
     """Take one containment action from the incident."""
 
@@ -257,8 +227,11 @@ class IncidentContainmentApi(APIView):
         incident = incident_for(request, incident_id)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        count, jobs = _contain(caller_of(request), incident, dict(data.validated_data))
-        result = {"action": data.validated_data["action"], "count": count, "jobs": jobs}
+        fields = dict(data.validated_data)
+        done = contain(
+            caller=caller_of(request), incident=incident, action=fields["action"], fields=fields
+        )
+        result = {"action": fields["action"], "count": done.count, "jobs": list(done.jobs)}
         return Response(ContainmentResultSerializer(result).data)
 
 
